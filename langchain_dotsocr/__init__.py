@@ -1,0 +1,40 @@
+"""Turn PDFs and scans into LangChain Documents with the dots.ocr layout model on vLLM."""
+
+from .budget import required_context, smart_resize
+from .documents import PAGE_SEPARATOR, PICTURE_CONTENT, flatten_bbox
+from .errors import (
+    AuthenticationError,
+    ContextLengthError,
+    DocumentError,
+    DotsOCRError,
+    ModelNotServedError,
+    PageError,
+    ServerError,
+    ServerUnreachableError,
+)
+from .loader import DotsOCRLoader
+from .parser import DotsOCRParser
+from .pipeline import DownscaleWarning, SourceReport
+from .settings import DotsOCROptions, DotsOCRSettings
+
+__all__ = [
+    "PAGE_SEPARATOR",
+    "PICTURE_CONTENT",
+    "AuthenticationError",
+    "ContextLengthError",
+    "DocumentError",
+    "DotsOCRError",
+    "DotsOCRLoader",
+    "DotsOCROptions",
+    "DotsOCRParser",
+    "DotsOCRSettings",
+    "DownscaleWarning",
+    "ModelNotServedError",
+    "PageError",
+    "ServerError",
+    "ServerUnreachableError",
+    "SourceReport",
+    "flatten_bbox",
+    "required_context",
+    "smart_resize",
+]

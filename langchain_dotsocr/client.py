@@ -1,0 +1,280 @@
+"""The HTTP side: discover the server, send one page, stream the answer, retry transport faults.
+
+Transport faults (429, 5xx, refused or dropped connections, idle reads) are retried here with
+exponential backoff and jitter. What to do about the *content* of an answer (truncated,
+looping, invalid) is decided by the caller; the two kinds of retry never mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .errors import (
+    AuthenticationError,
+    ContextLengthError,
+    ModelNotServedError,
+    ServerError,
+    ServerUnreachableError,
+)
+from .server_errors import ContextOverflow, context_overflow, error_message
+
+logger = logging.getLogger("langchain_dotsocr")
+
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+COMPOSE_HINT = "Is the vLLM server running? docker-compose-vllm.yml in this project starts one."
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds: to connect, of silence while reading (no token), and for a whole page."""
+
+    connect: float = 10.0
+    read: float = 60.0
+    page: float = 600.0
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Transport retries: at most ``tries`` attempts, backoff ``base * 2**n`` (jittered)."""
+
+    tries: int = 5
+    base: float = 0.5
+    cap: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.cap)
+        return random.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What ``GET /v1/models`` told: the model to use, its context length, all served ids."""
+
+    model: str
+    max_model_len: int | None
+    served: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A finished (or stopped) answer. ``finish_reason`` is ``"stop"``, ``"length"`` or
+    ``"loop"`` when the watcher cancelled the stream."""
+
+    text: str
+    finish_reason: str | None
+    completion_tokens: int | None = None
+
+
+class ContextOverflowError(ContextLengthError):
+    """A 400 about the context length, with the numbers the server gave."""
+
+    def __init__(self, message: str, overflow: ContextOverflow) -> None:
+        super().__init__(message)
+        self.overflow = overflow
+
+
+class TransportError(ServerError):
+    """A transport fault that survived every retry."""
+
+
+Watcher = Callable[[str], str | None]
+
+
+class Client:
+    """An async client of vLLM's OpenAI-compatible API. One per load run."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeouts: Timeouts = Timeouts(),
+        retry: Retry = Retry(),
+        max_connections: int = 64,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(
+                connect=timeouts.connect, read=timeouts.read, write=60.0, pool=None
+            ),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+        )
+        self.requests_sent = 0
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def discover(self, model: str | None, max_model_len: int | None) -> ServerInfo:
+        """Read the served ids and ``max_model_len``; check a pinned model is served."""
+        response = await self._send(lambda: self._http.get("/models"))
+        if response.status_code == 404:
+            raise ServerError(
+                f"{self.base_url}/models answered 404: is this an OpenAI-compatible "
+                "server, and does base_url end with /v1?"
+            )
+        self._raise_for_status(response.status_code, response.content)
+        try:
+            data = response.json()["data"]
+            served = {str(m["id"]): m for m in data}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServerError(
+                f"{self.base_url}/models gave an answer that is not a model list"
+            ) from exc
+        if not served:
+            raise ModelNotServedError(f"{self.base_url} serves no model")
+        if model is None:
+            model = next(iter(served))
+        elif model not in served:
+            raise ModelNotServedError(
+                f"model {model!r} is not served by {self.base_url}; it serves: "
+                + ", ".join(sorted(served))
+            )
+        limit = max_model_len or served[model].get("max_model_len")
+        return ServerInfo(model, int(limit) if limit else None, tuple(served))
+
+    async def complete(self, body: dict[str, Any], watch: Watcher | None = None) -> Answer:
+        """Stream one chat completion; stop early when ``watch`` names a reason."""
+        for attempt in range(self.retry.tries):
+            try:
+                return await self._stream_once(body, watch)
+            except (httpx.TransportError, _Retryable) as exc:
+                retry_after = exc.retry_after if isinstance(exc, _Retryable) else None
+                if attempt + 1 >= self.retry.tries:
+                    raise TransportError(
+                        f"gave up after {self.retry.tries} tries: {_describe(exc)}"
+                    ) from exc
+                delay = self.retry.delay(attempt, retry_after)
+                logger.info(
+                    "transport fault (%s); retry %d in %.1fs", _describe(exc), attempt + 1, delay
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _stream_once(self, body: dict[str, Any], watch: Watcher | None) -> Answer:
+        self.requests_sent += 1
+        async with self._http.stream("POST", "/chat/completions", json=body) as response:
+            if response.status_code != 200:
+                content = await response.aread()
+                if response.status_code in RETRY_STATUS:
+                    raise _Retryable(
+                        response.status_code,
+                        response.headers.get("retry-after"),
+                        error_message(content),
+                    )
+                self._raise_for_status(response.status_code, content)
+            if not body.get("stream"):
+                return _answer_of(json.loads(await response.aread()))
+            return await _read_stream(response, watch)
+
+    async def _send(self, call: Callable[[], Any]) -> httpx.Response:
+        for attempt in range(self.retry.tries):
+            try:
+                response: httpx.Response = await call()
+            except httpx.ConnectError as exc:
+                raise self._unreachable(exc) from exc
+            except httpx.TransportError as exc:
+                if attempt + 1 >= self.retry.tries:
+                    raise TransportError(
+                        f"gave up after {self.retry.tries} tries: {_describe(exc)}"
+                    ) from exc
+                await asyncio.sleep(self.retry.delay(attempt))
+                continue
+            if response.status_code in RETRY_STATUS and attempt + 1 < self.retry.tries:
+                await asyncio.sleep(
+                    self.retry.delay(attempt, _seconds(response.headers.get("retry-after")))
+                )
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _unreachable(self, exc: Exception) -> ServerUnreachableError:
+        return ServerUnreachableError(
+            f"cannot connect to {self.base_url} ({_describe(exc)}). " + COMPOSE_HINT
+        )
+
+    def _raise_for_status(self, status: int, content: bytes) -> None:
+        if status < 400:
+            return
+        message = error_message(content)
+        if status in (401, 403):
+            raise AuthenticationError(
+                f"the server refused the request (HTTP {status}): check the API key "
+                "(api_key= or DOTSOCR_API_KEY)"
+            )
+        if status == 404 and "does not exist" in message:
+            raise ModelNotServedError(f"HTTP 404: {message}")
+        if status == 400:
+            overflow = context_overflow(message)
+            if overflow is not None:
+                raise ContextOverflowError(f"HTTP 400: {message}", overflow)
+        raise ServerError(f"HTTP {status}: {message}")
+
+
+class _Retryable(Exception):
+    def __init__(self, status: int, retry_after: str | None, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.retry_after = _seconds(retry_after)
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _answer_of(data: dict[str, Any]) -> Answer:
+    choice = data["choices"][0]
+    usage = data.get("usage") or {}
+    return Answer(
+        choice["message"].get("content") or "",
+        choice.get("finish_reason"),
+        usage.get("completion_tokens"),
+    )
+
+
+async def _read_stream(response: httpx.Response, watch: Watcher | None) -> Answer:
+    parts: list[str] = []
+    finish: str | None = None
+    tokens: int | None = None
+    async for line in response.aiter_lines():
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if payload == "[DONE]":
+            break
+        chunk = json.loads(payload)
+        if chunk.get("usage"):
+            tokens = chunk["usage"].get("completion_tokens")
+        for choice in chunk.get("choices") or ():
+            delta = (choice.get("delta") or {}).get("content")
+            if delta:
+                parts.append(delta)
+                reason = watch(delta) if watch else None
+                if reason:
+                    # Leaving the block closes the connection, which makes vLLM abort the request.
+                    return Answer("".join(parts), reason, tokens)
+            finish = choice.get("finish_reason") or finish
+    else:
+        if finish is None:
+            raise httpx.RemoteProtocolError("the stream ended without a finish reason")
+    return Answer("".join(parts), finish, tokens)

@@ -1,0 +1,102 @@
+"""Every setting of the loader and parser, with defaults, checks and environment fallbacks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Literal, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from .budget import DEFAULT_MAX_TOKENS, MAX_PIXELS, MIN_PIXELS
+from .prompts import PromptMode
+
+Mode = Literal["element", "page", "single"]
+OnError = Literal["raise", "skip", "mark"]
+
+DEFAULT_BASE_URL = "http://localhost:8000/v1"
+PAGE_FURNITURE = ("Page-header", "Page-footer")
+
+
+class DotsOCRSettings(BaseModel):
+    """Settings shared by :class:`DotsOCRParser` and :class:`DotsOCRLoader`.
+
+    ``base_url``, ``api_key`` and ``model`` fall back to ``DOTSOCR_BASE_URL``,
+    ``DOTSOCR_API_KEY`` and ``DOTSOCR_MODEL``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = Field(
+        default_factory=lambda: os.environ.get("DOTSOCR_BASE_URL") or DEFAULT_BASE_URL
+    )
+    api_key: SecretStr | None = Field(
+        default_factory=lambda: SecretStr(k) if (k := os.environ.get("DOTSOCR_API_KEY")) else None
+    )
+    model: str | None = Field(default_factory=lambda: os.environ.get("DOTSOCR_MODEL") or None)
+    max_model_len: int | None = Field(default=None, gt=0)
+    prompt_mode: PromptMode = "layout_all"
+    mode: Mode = "element"
+    dpi: float = Field(default=200, gt=0, le=1200)
+    min_pixels: int = Field(default=MIN_PIXELS, gt=0)
+    max_pixels: int = Field(default=MAX_PIXELS, gt=0)
+    pages: tuple[int, ...] | None = None
+    max_tokens: int = Field(default=DEFAULT_MAX_TOKENS, gt=0)
+    temperature: float = Field(default=0.1, ge=0)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    exclude_categories: tuple[str, ...] | None = None
+    downscale_to_fit: bool = True
+    on_error: OnError = "raise"
+    max_concurrency: int = Field(default=16, ge=1)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+    page_timeout: float = Field(default=600.0, gt=0)
+    max_retries: int = Field(default=5, ge=1)
+    retry_backoff: float = Field(default=0.5, ge=0)
+    password: SecretStr | None = None
+
+    @field_validator("pages", "exclude_categories", mode="before")
+    @classmethod
+    def _to_tuple(cls, value: object) -> object:
+        if isinstance(value, (str, bytes)):
+            raise ValueError("give a list, not a single string")
+        if isinstance(value, Sequence) or (value is not None and hasattr(value, "__iter__")):
+            return tuple(value)
+        return value
+
+    def excluded(self) -> frozenset[str]:
+        """Categories left out: the setting, or page headers/footers outside element mode."""
+        if self.exclude_categories is not None:
+            return frozenset(self.exclude_categories)
+        return frozenset() if self.mode == "element" else frozenset(PAGE_FURNITURE)
+
+
+class DotsOCROptions(TypedDict, total=False):
+    """Keyword arguments of :class:`DotsOCRParser` and :class:`DotsOCRLoader`.
+
+    Each is described on :class:`DotsOCRSettings` and in the README's settings table.
+    """
+
+    base_url: str
+    api_key: str | SecretStr | None
+    model: str | None
+    max_model_len: int | None
+    prompt_mode: PromptMode
+    mode: Mode
+    dpi: float
+    min_pixels: int
+    max_pixels: int
+    pages: Sequence[int] | None
+    max_tokens: int
+    temperature: float
+    top_p: float
+    exclude_categories: Sequence[str] | None
+    downscale_to_fit: bool
+    on_error: OnError
+    max_concurrency: int
+    connect_timeout: float
+    read_timeout: float
+    page_timeout: float
+    max_retries: int
+    retry_backoff: float
+    password: str | SecretStr | None
