@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from .budget import (
@@ -13,10 +15,11 @@ from .budget import (
     required_context,
 )
 from .client import Answer, Client, ContextOverflowError, ServerInfo
-from .errors import ContextLengthError
-from .layout import Element, decode_answer, to_elements
+from .errors import ContextLengthError, PageError
+from .layout import Cell, Element, decode_answer, to_elements
 from .pages import PageImage, PageInfo, data_url
 from .prompts import chat_body, prompt_text
+from .repetition import LoopDetector
 from .settings import DotsOCRSettings
 
 
@@ -47,8 +50,27 @@ class PageResult:
     requests: int = 0
 
 
+# A second look at a page that looped or broke: sampling moves the model off its loop.
+RETRY_TEMPERATURE = 0.5
+# Grounding requests of one page in flight at once.
+GROUNDING_CONCURRENCY = 8
+
+
+@dataclass
+class _Layout:
+    cells: list[Cell]
+    complete: bool
+
+
 class Extractor:
-    """Turns prepared pages into results against one discovered server."""
+    """Turns prepared pages into results against one discovered server.
+
+    A layout answer that is not complete (truncated, looping, invalid, or past the page
+    deadline) is salvaged cell by cell, then the page is tried again: the same prompt at a
+    higher temperature, then ``layout_only`` with a grounding request per text region, then
+    plain ``ocr``. The first complete answer wins; if none is complete the salvaged cells are
+    kept. ``extraction`` says which way the page was read.
+    """
 
     def __init__(self, client: Client, server: ServerInfo, settings: DotsOCRSettings) -> None:
         self.client = client
@@ -59,19 +81,84 @@ class Extractor:
     async def extract(self, page: Prepared, result: PageResult) -> PageResult:
         """Fill ``result`` for ``page``; raises a :class:`DotsOCRError` when the page fails."""
         mode = self.settings.prompt_mode
-        answer = await self.ask(page, mode, result)
         if mode == "ocr":
-            result.text = answer.text.strip()
-            result.extraction = "ocr"
-            if answer.finish_reason != "stop":
-                result.problems.append(f"answer ended with finish_reason={answer.finish_reason}")
+            answer = await self._timed(self.ask(page, "ocr", result), result)
+            if answer is None or not _complete(answer, result):
+                raise PageError("no complete OCR answer: " + "; ".join(result.problems))
+            result.text, result.extraction = answer.text.strip(), "ocr"
             return result
-        decoded = decode_answer(answer.text, page.width, page.height)
-        result.elements = to_elements(decoded.cells, page.info, page.width, page.height)
-        result.problems.extend(decoded.problems)
-        if answer.finish_reason != "stop":
-            result.problems.append(f"answer ended with finish_reason={answer.finish_reason}")
+        first = await self._layout(page, mode, result)
+        if first.complete:
+            return self._done(result, page, first.cells, "layout")
+        salvaged = first.cells
+        retry = await self._layout(page, mode, result, RETRY_TEMPERATURE)
+        if retry.complete:
+            return self._done(result, page, retry.cells, "retried")
+        salvaged = max(salvaged, retry.cells, key=len)
+        if mode == "layout_all":
+            grounded = await self._grounded(page, result)
+            if grounded is not None:
+                return self._done(result, page, grounded, "grounded")
+            answer = await self._timed(self.ask(page, "ocr", result), result)
+            if answer is not None and _complete(answer, result) and answer.text.strip():
+                whole = Cell(
+                    "Text", (0.0, 0.0, float(page.width), float(page.height)), answer.text.strip()
+                )
+                return self._done(result, page, [whole], "ocr")
+        if salvaged:
+            return self._done(result, page, salvaged, "salvaged")
+        raise PageError("no usable answer after every fallback: " + "; ".join(result.problems))
+
+    def _done(
+        self, result: PageResult, page: Prepared, cells: list[Cell], extraction: str
+    ) -> PageResult:
+        result.elements = to_elements(cells, page.info, page.width, page.height)
+        result.extraction = extraction
         return result
+
+    async def _layout(
+        self, page: Prepared, mode: str, result: PageResult, temperature: float | None = None
+    ) -> _Layout:
+        answer = await self._timed(self.ask(page, mode, result, temperature=temperature), result)
+        if answer is None:
+            return _Layout([], False)
+        decoded = decode_answer(answer.text, page.width, page.height)
+        result.problems.extend(decoded.problems)
+        return _Layout(decoded.cells, decoded.complete and _complete(answer, result))
+
+    async def _grounded(self, page: Prepared, result: PageResult) -> list[Cell] | None:
+        regions = await self._layout(page, "layout_only", result)
+        if not regions.complete:
+            return None
+        gate = asyncio.Semaphore(GROUNDING_CONCURRENCY)
+
+        async def read(cell: Cell) -> Cell:
+            if cell.category == "Picture":
+                return cell
+            x0, y0, x1, y1 = (round(v) for v in cell.bbox)
+            async with gate:
+                answer = await self._timed(
+                    self.ask(page, "grounding", result, box=(x0, y0, x1, y1)), result
+                )
+            if answer is None or not _complete(answer, result):
+                raise _Incomplete
+            return Cell(cell.category, cell.bbox, answer.text.strip())
+
+        try:
+            return list(await asyncio.gather(*(read(c) for c in regions.cells)))
+        except _Incomplete:
+            return None
+
+    async def _timed(self, call: Awaitable[Answer], result: PageResult) -> Answer | None:
+        """Run one request under the page deadline; ``None`` when the deadline passed."""
+        try:
+            async with asyncio.timeout(self.settings.page_timeout):
+                return await call
+        except TimeoutError:
+            result.problems.append(
+                f"no complete answer within page_timeout={self.settings.page_timeout}s"
+            )
+            return None
 
     async def ask(
         self,
@@ -96,7 +183,7 @@ class Extractor:
             )
             result.requests += 1
             try:
-                return await self.client.complete(body)
+                return await self.client.complete(body, LoopDetector().feed)
             except ContextOverflowError as exc:
                 overflow = exc.overflow
                 self.max_model_len = overflow.max_model_len
@@ -116,6 +203,17 @@ class Extractor:
 
     def _too_big(self, page: Prepared, needed: int, limit: int) -> ContextLengthError:
         return context_error(page.info, page.width, page.height, needed, limit, self.settings)
+
+
+class _Incomplete(Exception):
+    """A grounding answer was not complete."""
+
+
+def _complete(answer: Answer, result: PageResult) -> bool:
+    if answer.finish_reason == "stop":
+        return True
+    result.problems.append(f"answer ended with finish_reason={answer.finish_reason!r}")
+    return False
 
 
 def context_error(

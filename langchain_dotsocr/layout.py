@@ -135,10 +135,14 @@ def _clamp(v: float, limit: int) -> float:
 
 def to_elements(cells: list[Cell], page: PageInfo, width: int, height: int) -> list[Element]:
     """Map cell boxes from the sent ``width`` x ``height`` image to page units."""
-    sx, sy = page.width / width, page.height / height
+
+    def x(v: float) -> float:
+        return v * page.width / width
+
+    def y(v: float) -> float:
+        return v * page.height / height
+
     return [
-        Element(
-            c.category, c.text, (c.bbox[0] * sx, c.bbox[1] * sy, c.bbox[2] * sx, c.bbox[3] * sy)
-        )
+        Element(c.category, c.text, (x(c.bbox[0]), y(c.bbox[1]), x(c.bbox[2]), y(c.bbox[3])))
         for c in cells
     ]
