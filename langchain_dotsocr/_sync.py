@@ -35,6 +35,7 @@ def iterate_in_thread(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
         close = getattr(iterator, "aclose", None)
         if close is not None:
             asyncio.run_coroutine_threadsafe(close(), loop).result()
+        asyncio.run_coroutine_threadsafe(loop.shutdown_asyncgens(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .budget import (
     MIN_OUTPUT_TOKENS,
@@ -20,6 +20,7 @@ from .layout import Cell, Element, decode_answer, to_elements
 from .pages import PageImage, PageInfo, data_url
 from .prompts import chat_body, prompt_text
 from .repetition import LoopDetector
+from .sanitize import clean_table
 from .settings import DotsOCRSettings
 
 
@@ -112,6 +113,11 @@ class Extractor:
     def _done(
         self, result: PageResult, page: Prepared, cells: list[Cell], extraction: str
     ) -> PageResult:
+        if self.settings.sanitize_tables:
+            cells = [
+                replace(c, text=clean_table(c.text)) if c.category == "Table" and c.text else c
+                for c in cells
+            ]
         result.elements = to_elements(cells, page.info, page.width, page.height)
         result.extraction = extraction
         return result

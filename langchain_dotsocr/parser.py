@@ -78,7 +78,6 @@ class DotsOCRParser(BaseBlobParser):
         """Parse one blob natively on the running event loop."""
         return self.alazy_parse_many([blob])
 
-    async def alazy_parse_many(self, blobs: Iterable[Blob]) -> AsyncIterator[Document]:
+    def alazy_parse_many(self, blobs: Iterable[Blob]) -> AsyncIterator[Document]:
         """Parse blobs in one run on the running event loop, yielding in source/page order."""
-        async for doc in Run(self.settings, self.reports).documents(blobs):
-            yield doc
+        return Run(self.settings, self.reports).documents(blobs)

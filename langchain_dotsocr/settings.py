@@ -46,6 +46,7 @@ class DotsOCRSettings(BaseModel):
     top_p: float = Field(default=1.0, gt=0, le=1)
     exclude_categories: tuple[str, ...] | None = None
     downscale_to_fit: bool = True
+    sanitize_tables: bool = True
     on_error: OnError = "raise"
     max_concurrency: int = Field(default=16, ge=1)
     connect_timeout: float = Field(default=10.0, gt=0)
@@ -92,6 +93,7 @@ class DotsOCROptions(TypedDict, total=False):
     top_p: float
     exclude_categories: Sequence[str] | None
     downscale_to_fit: bool
+    sanitize_tables: bool
     on_error: OnError
     max_concurrency: int
     connect_timeout: float
