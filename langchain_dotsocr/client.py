@@ -66,8 +66,8 @@ class ServerInfo:
 
 @dataclass(frozen=True)
 class Answer:
-    """A finished (or stopped) answer. ``finish_reason`` is ``"stop"``, ``"length"`` or
-    ``"loop"`` when the watcher cancelled the stream."""
+    """A finished (or stopped) answer. ``finish_reason`` is the server's (``"stop"``,
+    ``"length"``) or, when the watcher cancelled the stream, the watcher's reason."""
 
     text: str
     finish_reason: str | None
@@ -86,6 +86,7 @@ class TransportError(ServerError):
     """A transport fault that survived every retry."""
 
 
+# Given each streamed delta, a watcher returns a reason to stop, or None.
 Watcher = Callable[[str], str | None]
 
 
@@ -147,11 +148,16 @@ class Client:
         limit = max_model_len or served[model].get("max_model_len")
         return ServerInfo(model, int(limit) if limit else None, tuple(served))
 
-    async def complete(self, body: dict[str, Any], watch: Watcher | None = None) -> Answer:
-        """Stream one chat completion; stop early when ``watch`` names a reason."""
+    async def complete(
+        self, body: dict[str, Any], watcher: Callable[[], Watcher] | None = None
+    ) -> Answer:
+        """Stream one chat completion; stop early when the watcher names a reason.
+
+        ``watcher`` makes a fresh watcher for every try, so a dropped try leaves no trace.
+        """
         for attempt in range(self.retry.tries):
             try:
-                return await self._stream_once(body, watch)
+                return await self._stream_once(body, watcher() if watcher else None)
             except (httpx.TransportError, _Retryable) as exc:
                 retry_after = exc.retry_after if isinstance(exc, _Retryable) else None
                 if attempt + 1 >= self.retry.tries:

@@ -32,20 +32,35 @@ def where(source: str | None, page: int | None, total_pages: int | None = None) 
 class DotsOCRError(Exception):
     """Base class of every error this package raises."""
 
-    def __init__(self, message: str, *, source: str | None = None, page: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        page: int | None = None,
+        total_pages: int | None = None,
+    ):
         self.reason = message
         self.source = source
         self.page = page
-        prefix = where(source, page)
+        self.total_pages = total_pages
+        prefix = where(source, page, total_pages)
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
-    def located(self, source: str | None, page: int | None) -> DotsOCRError:
+    def located(
+        self, source: str | None, page: int | None, total_pages: int | None = None
+    ) -> DotsOCRError:
         """Return a copy of this error that names ``source`` and ``page``."""
         err = type(self).__new__(type(self))
         err.__dict__.update(self.__dict__)
         DotsOCRError.__init__(
-            err, self.reason, source=source or self.source, page=self.page if page is None else page
+            err,
+            self.reason,
+            source=source or self.source,
+            page=self.page if page is None else page,
+            total_pages=total_pages or self.total_pages,
         )
+        err.__cause__ = self.__cause__
         return err
 
 

@@ -89,12 +89,13 @@ class Extractor:
             result.text, result.extraction = answer.text.strip(), "ocr"
             return result
         first = await self._layout(page, mode, result)
-        if first.complete:
+        if first.complete and first.cells:
             return self._done(result, page, first.cells, "layout")
         salvaged = first.cells
         retry = await self._layout(page, mode, result, RETRY_TEMPERATURE)
-        if retry.complete:
-            return self._done(result, page, retry.cells, "retried")
+        if retry.complete and (retry.cells or first.complete):
+            # Twice empty: a blank page, not a failure.
+            return self._done(result, page, retry.cells, "retried" if retry.cells else "layout")
         salvaged = max(salvaged, retry.cells, key=len)
         if mode == "layout_all":
             grounded = await self._grounded(page, result)
@@ -189,7 +190,7 @@ class Extractor:
             )
             result.requests += 1
             try:
-                return await self.client.complete(body, LoopDetector().feed)
+                return await self.client.complete(body, lambda: LoopDetector().feed)
             except ContextOverflowError as exc:
                 overflow = exc.overflow
                 self.max_model_len = overflow.max_model_len

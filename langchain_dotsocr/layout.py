@@ -50,7 +50,8 @@ def decode_answer(answer: str, width: int, height: int) -> Decoded:
     """Decode a layout answer for an image of ``width`` x ``height`` pixels.
 
     Boxes are put in order (x1 <= x2, y1 <= y2) and clamped into the image; cells without a
-    usable box and exact duplicates are dropped and noted in ``problems``.
+    usable box and exact duplicates are dropped and noted in ``problems``. An answer is
+    ``complete`` when it is valid JSON and no cell had to be dropped for its box.
     """
     text = _FENCE.sub("", answer.strip())
     result = Decoded()
@@ -66,6 +67,7 @@ def decode_answer(answer: str, width: int, height: int) -> Decoded:
     for item in raw:
         cell = _to_cell(item, width, height, result.problems)
         if cell is None:
+            result.complete = False
             continue
         if cell in seen:
             result.problems.append(f"duplicate {cell.category} cell dropped")

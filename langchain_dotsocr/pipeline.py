@@ -176,7 +176,7 @@ class Run:
                             self._prepare, document, index, geometry
                         )
                     except DotsOCRError as exc:
-                        future.set_result(_Failure(exc.located(source, index)))
+                        future.set_result(_Failure(exc.located(source, index, document.total)))
                         continue
                     task = asyncio.create_task(self._extract(extractor, page, future, slots))
                     tasks.add(task)
@@ -228,7 +228,9 @@ class Run:
                 await extractor.extract(page, result)
                 item = result
             except DotsOCRError as exc:
-                item = _Failure(exc.located(info.source, info.index), info, result.requests)
+                item = _Failure(
+                    exc.located(info.source, info.index, info.total), info, result.requests
+                )
             except BaseException as exc:
                 future.set_exception(exc)
                 raise
