@@ -15,9 +15,10 @@ from .budget import (
     required_context,
 )
 from .client import Answer, Client, ContextOverflowError, ServerInfo
+from .encode import data_url
 from .errors import ContextLengthError, PageError
 from .layout import Cell, Element, decode_answer, to_elements
-from .pages import PageImage, PageInfo, data_url
+from .pages import PageImage, PageInfo
 from .prompts import chat_body, prompt_text
 from .repetition import LoopDetector
 from .sanitize import clean_table

@@ -7,7 +7,6 @@ rule, so boxes in the answer map back to the page by a plain scale.
 
 from __future__ import annotations
 
-import base64
 import io
 import math
 import warnings
@@ -237,10 +236,3 @@ def select_pages(total: int, pages: Sequence[int] | None) -> list[int]:
         if 0 <= q < total and q not in chosen:
             chosen.append(q)
     return chosen
-
-
-def data_url(image: Image.Image) -> str:
-    """The image as a PNG data URL (lossless; fast compression, the server decodes it once)."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
