@@ -1,0 +1,260 @@
+"""Server faults, budgets and runaway answers, injected by the double on chosen pages."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import warnings
+
+import pytest
+
+from langchain_dotsocr import (
+    AuthenticationError,
+    ContextLengthError,
+    DotsOCRError,
+    DotsOCRLoader,
+    DownscaleWarning,
+    ServerError,
+    ServerUnreachableError,
+)
+from tests.fakevllm import FaultPlan, element_text, expected_boxes_displayed, make_pdf, sample_page
+
+PAGE = sample_page(0)
+
+
+def expected(spec=PAGE, page=0):
+    return sorted(
+        (page, b.category, "[Picture]" if b.category == "Picture" else element_text(b.category, b.n))
+        for b in expected_boxes_displayed(spec)
+    )
+
+
+def got(docs):
+    return sorted((d.metadata["page"], d.metadata["category"], d.page_content) for d in docs)
+
+
+def load(fast, pages=(PAGE,), **options):
+    return DotsOCRLoader(make_pdf(list(pages)), name="f.pdf", **(fast | options))
+
+
+# -- budgets ---------------------------------------------------------------------------------
+
+
+def test_small_context_downscales_with_one_warning(fast, fake):
+    fake.max_model_len = 4096
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        docs = load(fast, [sample_page(0), sample_page(1)]).load()
+    downscale = [w for w in caught if issubclass(w.category, DownscaleWarning)]
+    assert len(downscale) == 1
+    assert "--max-model-len" in str(downscale[0].message)
+    assert got(docs) == sorted(expected(sample_page(0), 0) + expected(sample_page(1), 1))
+    for req in fake.chat_requests:
+        assert req.status == 200 and req.prompt_tokens + req.max_tokens <= 4096
+    # Boxes still map to points (the sent image is smaller, the mapping follows it).
+    title = next(d for d in docs if d.metadata["category"] == "Title")
+    assert abs(title.metadata["bbox"][0] - 72) <= 1.5
+
+
+def test_context_too_small_for_any_page_is_a_clear_error(fast, fake):
+    fake.max_model_len = 1024
+    with pytest.raises(ContextLengthError, match=r"1024.*--max-model-len"):
+        load(fast).load()
+    assert fake.chat_requests == []
+
+
+def test_no_downscaling_raises_before_sending(fast, fake):
+    fake.max_model_len = 5000
+    with pytest.raises(ContextLengthError) as err:
+        load(fast, downscale_to_fit=False).load()
+    message = str(err.value)
+    assert "f.pdf, page 1 of 1 (page=0)" in message
+    assert "max_model_len of 5000" in message and "--max-model-len 21" in message
+    assert fake.chat_requests == []
+
+
+@pytest.mark.parametrize("style", [1, 2, 3])
+def test_context_400_is_read_and_retried_with_a_budget_that_fits(fast, fake, style):
+    fake.max_model_len = 8192
+    fake.context_error_style = style
+    # The user pinned a wrong context length: the first request is too big.
+    docs = load(fast, max_model_len=32768).load()
+    assert got(docs) == expected()
+    first, second = fake.chat_requests
+    assert first.status == 400 and second.status == 200
+    assert second.max_tokens <= 8192 - second.prompt_tokens
+
+
+def test_decoder_prompt_400_gives_the_flag_to_change(fast, fake):
+    fake.max_model_len = 4096
+    with pytest.raises(ContextLengthError, match=r"--max-model-len \d+"):
+        load(fast, max_model_len=32768, on_error="raise").load()
+
+
+@pytest.mark.parametrize("kind", ["ctx_wording_1", "ctx_wording_2", "ctx_wording_3"])
+def test_injected_context_wordings_are_survived(fast, fake, kind):
+    fake.faults = FaultPlan(by_page={0: [kind]})
+    assert got(load(fast).load()) == expected()
+
+
+# -- runaway and broken answers --------------------------------------------------------------
+
+
+def test_loop_is_cut_early_and_the_page_retried(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["loop_table"]})
+    loader = load(fast)
+    docs = loader.load()
+    assert got(docs) == expected()
+    assert {d.metadata["extraction"] for d in docs} == {"retried"}
+    looped = fake.chat_requests[0]
+    assert looped.disconnected and looped.sent_chars < 12000  # of a 16384-token budget
+    assert fake.chat_requests[1].temperature == 0.5
+    report = loader.reports["f.pdf"]
+    assert (report.pages_done, report.pages_salvaged, report.requests) == (1, 1, 2)
+
+
+@pytest.mark.parametrize("kind", ["loop_cell", "loop_cell_creep", "loop_char"])
+def test_other_loops_are_cut(fast, fake, kind):
+    fake.faults = FaultPlan(by_page={0: [kind]})
+    docs = load(fast).load()
+    assert got(docs) == expected()
+    assert fake.chat_requests[0].disconnected
+
+
+def test_persistent_loop_falls_back_to_layout_only_and_grounding(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["loop_table", "loop_cell"]})
+    docs = load(fast).load()
+    assert got(docs) == expected()
+    assert {d.metadata["extraction"] for d in docs} == {"grounded"}
+    modes = [r.prompt_mode for r in fake.chat_requests]
+    assert modes[2] == "prompt_layout_only_en"
+    assert modes.count("prompt_grounding_ocr") == len(PAGE.boxes) - 1  # not the Picture
+    # Boxes of the grounded page come from layout_only and still map to points.
+    for d in docs:
+        assert 0 <= d.metadata["bbox"][0] < d.metadata["bbox"][2] <= 612
+
+
+def test_then_ocr(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["truncate", "truncate", "truncate"]})
+    (doc,) = load(fast).load()
+    assert doc.metadata["extraction"] == "ocr" and doc.metadata["category"] == "Text"
+    assert "Text block 0." in doc.page_content and "x_{0}" in doc.page_content
+    assert doc.metadata["bbox"] == [0.0, 0.0, 612.0, 792.0]
+
+
+def test_salvaged_cells_when_nothing_is_complete(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["truncate"] * 4})
+    docs = load(fast).load()
+    assert docs and {d.metadata["extraction"] for d in docs} == {"salvaged"}
+    assert set(got(docs)) < set(expected())  # a true subset: nothing invented
+
+
+@pytest.mark.parametrize("kind", ["invalid_json", "malformed_boxes", "empty"])
+def test_invalid_answers_are_recovered(fast, fake, kind):
+    fake.faults = FaultPlan(by_page={0: [kind]})
+    docs = load(fast).load()
+    assert got(docs) == expected()
+
+
+@pytest.mark.parametrize("kind", ["duplicate", "fenced", "wrapped", "ascii_escape"])
+def test_quirky_but_complete_answers_need_no_retry(fast, fake, kind):
+    fake.faults = FaultPlan(by_page={0: [kind]})
+    docs = load(fast).load()
+    assert got(docs) == expected()
+    assert len(fake.chat_requests) == 1
+
+
+# -- transport -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind", ["http_429", "http_500", "http_502", "http_503", "http_504", "drop_before", "drop_mid"]
+)
+def test_transport_faults_are_retried(fast, fake, kind):
+    fake.faults = FaultPlan(by_page={0: [kind, kind]}, retry_after=0)
+    loader = load(fast)
+    assert got(loader.load()) == expected()
+    assert len(fake.chat_requests) == 3
+    assert loader.reports["f.pdf"].requests == 1  # transport retries are not content retries
+
+
+def test_retry_after_is_honoured(fast, fake):
+    import time
+
+    fake.faults = FaultPlan(by_page={0: ["http_429"]}, retry_after=1)
+    start = time.monotonic()
+    load(fast).load()
+    first, second = fake.chat_requests
+    assert second.received_at - first.received_at >= 0.9
+    assert time.monotonic() - start >= 0.9
+
+
+def test_silent_server_hits_the_read_timeout_and_is_retried(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["hang"]}, hang_seconds=5)
+    docs = load(fast, read_timeout=0.5).load()
+    assert got(docs) == expected()
+
+
+def test_page_deadline_sends_the_page_to_the_fallbacks(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["hang"]}, hang_seconds=5)
+    docs = load(fast, page_timeout=0.7, read_timeout=30).load()
+    assert got(docs) == expected()
+    assert {d.metadata["extraction"] for d in docs} == {"retried"}
+
+
+# -- policies and clear errors ---------------------------------------------------------------
+
+BAD = {1: ["http_503"] * 10}
+
+
+def three_pages():
+    return [sample_page(0), sample_page(1), sample_page(2)]
+
+
+def test_on_error_raise_names_source_and_page(fast, fake):
+    fake.faults = FaultPlan(by_page=BAD, retry_after=0)
+    with pytest.raises(ServerError, match=r"f\.pdf, page 2 of 3 \(page=1\).*503"):
+        load(fast, three_pages(), max_retries=3).load()
+
+
+def test_on_error_skip_keeps_every_other_page(fast, fake, caplog):
+    fake.faults = FaultPlan(by_page=BAD, retry_after=0)
+    loader = load(fast, three_pages(), max_retries=3, on_error="skip")
+    with caplog.at_level(logging.WARNING, logger="langchain_dotsocr"):
+        docs = loader.load()
+    assert got(docs) == sorted(expected(sample_page(0), 0) + expected(sample_page(2), 2))
+    assert any("page=1" in r.getMessage() for r in caplog.records)
+    report = loader.reports["f.pdf"]
+    assert (report.pages_done, report.pages_failed) == (2, 1)
+
+
+def test_on_error_mark_yields_an_error_document(fast, fake):
+    fake.faults = FaultPlan(by_page=BAD, retry_after=0)
+    docs = load(fast, three_pages(), max_retries=3, on_error="mark").load()
+    (error,) = [d for d in docs if d.metadata["category"] == "Error"]
+    assert error.metadata["page"] == 1 and "503" in error.metadata["error"]
+    assert [d.metadata["page"] for d in docs] == sorted(d.metadata["page"] for d in docs)
+
+
+def test_unreachable_server_names_url_and_compose_file(fast):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    with pytest.raises(ServerUnreachableError, match="docker-compose-vllm.yml") as err:
+        load(fast | {"base_url": url}, on_error="skip").load()
+    assert url in str(err.value)
+
+
+def test_refused_key_is_not_echoed(fast, fake):
+    fake.api_key = "right-key"
+    with pytest.raises(AuthenticationError) as err:
+        load(fast, api_key="wrong-key-123", on_error="mark").load()
+    assert "wrong-key-123" not in str(err.value) and "401" in str(err.value)
+    docs = load(fast, api_key="right-key").load()
+    assert got(docs) == expected()
+
+
+def test_every_error_is_a_dotsocr_error():
+    assert issubclass(ContextLengthError, DotsOCRError)
+    assert issubclass(ServerUnreachableError, DotsOCRError)
