@@ -15,7 +15,7 @@ from .budget import (
     required_context,
 )
 from .client import Answer, Client, ContextOverflowError, ServerInfo
-from .encode import data_url
+from .encode import ImageFormat, data_url
 from .errors import ContextLengthError, PageError
 from .layout import Cell, Element, decode_answer, to_elements
 from .pages import PageImage, PageInfo
@@ -35,9 +35,10 @@ class Prepared:
     url: str
 
 
-def prepare(page: PageImage) -> Prepared:
-    """Encode a rendered page (runs in the render thread, off the event loop)."""
-    return Prepared(page.info, page.image.width, page.image.height, data_url(page.image))
+def prepare(page: PageImage, fmt: ImageFormat = "png", quality: int = 90) -> Prepared:
+    """Encode a rendered page (runs in a worker thread, off the event loop)."""
+    url = data_url(page.image, fmt, quality)
+    return Prepared(page.info, page.image.width, page.image.height, url)
 
 
 @dataclass

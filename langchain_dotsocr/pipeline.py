@@ -1,7 +1,9 @@
 """The run: render pages in one thread, send them concurrently, yield Documents in order.
 
-Rendering and encoding happen in a single worker thread (PDFium is not thread-safe) and run
-ahead of the requests by a bounded window; requests run concurrently up to
+PDFium is not thread-safe, so pages are rendered by a single worker thread; encoding (which
+releases the GIL in Pillow) runs on a small pool beside it. At most ``READ_AHEAD`` pages are
+held as pixels, and at most ``max_concurrency + READ_AHEAD`` pages are between the renderer
+and the caller, so memory stays flat however long the batch. Requests run concurrently up to
 ``max_concurrency``; Documents come out in source and page order however the answers arrive.
 """
 
@@ -9,16 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from langchain_core.documents import Document
 from langchain_core.documents.base import Blob
 
 from .budget import fit_max_pixels
+from .cache import PageCache, document_hash
 from .client import Client, Retry, Timeouts
 from .documents import DocumentBuilder
 from .errors import (
@@ -29,13 +33,14 @@ from .errors import (
     ServerUnreachableError,
 )
 from .extract import Extractor, PageResult, Prepared, prepare
-from .pages import Geometry, PageDocument, PageInfo, open_pages, select_pages
+from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, select_pages
+from .progress import Progress
 from .settings import DotsOCRSettings
 
 logger = logging.getLogger("langchain_dotsocr")
 T = TypeVar("T")
 
-# Pages rendered ahead of the requests; each waits encoded (a few hundred KB), not as pixels.
+# Pages held as pixels at once (rendered, not yet encoded).
 READ_AHEAD = 4
 
 
@@ -51,6 +56,7 @@ class SourceReport:
     pages_done: int = 0
     pages_salvaged: int = 0
     pages_failed: int = 0
+    pages_cached: int = 0
     requests: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -72,6 +78,14 @@ class _Slot:
     builder: DocumentBuilder
     report: SourceReport
     item: asyncio.Future[_Item] | None = None  # None marks the end of the source
+    cached: bool = False
+
+
+@dataclass
+class _Source:
+    name: str
+    document: PageDocument
+    digest: str
 
 
 # Errors that no page policy can help: every further page would fail the same way.
@@ -79,16 +93,22 @@ FATAL = (AuthenticationError, ServerUnreachableError, ModelNotServedError)
 
 
 class Run:
-    """One load over some sources: owns the HTTP client, the render thread and the report."""
+    """One load over some sources: owns the HTTP client, the threads and the reports."""
 
     def __init__(self, settings: DotsOCRSettings, reports: dict[str, SourceReport]) -> None:
         self.settings = settings
         self.reports = reports
+        self.cache = PageCache(settings.cache_dir) if settings.cache_dir else None
         self._render = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dotsocr-render")
+        self._encode = ThreadPoolExecutor(
+            max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="dotsocr-encode"
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
         self._warned = False
+        self.model = ""
 
-    async def _in_render_thread(self, fn: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._render, fn, *args)
+    async def _run_in(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
 
     async def documents(self, blobs: Iterable[Blob]) -> AsyncIterator[Document]:
         s = self.settings
@@ -99,17 +119,17 @@ class Run:
             retry=Retry(tries=s.max_retries, base=s.retry_backoff),
             max_connections=s.max_concurrency,
         )
+        progress = Progress(s.show_progress)
         producer: asyncio.Task[None] | None = None
-        tasks: set[asyncio.Task[None]] = set()
         try:
             server = await client.discover(s.model, s.max_model_len)
+            self.model = server.model
             extractor = Extractor(client, server, s)
             geometry = self._geometry(server.max_model_len)
             order: asyncio.Queue[_Slot | None] = asyncio.Queue()
             window = asyncio.Semaphore(s.max_concurrency + READ_AHEAD)
-            slots = asyncio.Semaphore(s.max_concurrency)
             producer = asyncio.create_task(
-                self._produce(blobs, geometry, extractor, order, window, slots, tasks, server.model)
+                self._produce(blobs, geometry, extractor, order, window, progress)
             )
             while (slot := await order.get()) is not None:
                 if slot.item is None:
@@ -118,15 +138,19 @@ class Run:
                     continue
                 item = await slot.item
                 window.release()
+                progress.done(1)
                 for doc in self._emit(item, slot):
                     yield doc
             await producer
         finally:
-            for task in [*tasks, *([producer] if producer else [])]:
+            pending = [*self._tasks, *([producer] if producer else [])]
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*tasks, *([producer] if producer else []), return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)
             await client.aclose()
+            progress.close()
             self._render.shutdown(wait=True)
+            self._encode.shutdown(wait=True)
 
     def _geometry(self, max_model_len: int | None) -> Geometry:
         s = self.settings
@@ -148,54 +172,72 @@ class Run:
         extractor: Extractor,
         order: asyncio.Queue[_Slot | None],
         window: asyncio.Semaphore,
-        slots: asyncio.Semaphore,
-        tasks: set[asyncio.Task[None]],
-        model: str,
+        progress: Progress,
     ) -> None:
         loop = asyncio.get_running_loop()
+        raw = asyncio.Semaphore(READ_AHEAD)
+        slots = asyncio.Semaphore(self.settings.max_concurrency)
         for blob in blobs:
-            source = str(blob.source or getattr(blob, "path", None) or "<bytes>")
-            report = self.reports.setdefault(source, SourceReport(source))
-            builder = DocumentBuilder(self.settings, model)
+            name = str(blob.source or getattr(blob, "path", None) or "<bytes>")
+            report = self.reports.setdefault(name, SourceReport(name))
+            builder = DocumentBuilder(self.settings, self.model)
             try:
-                document = await self._in_render_thread(self._open, blob, source)
+                source = await self._run_in(self._render, self._open, blob, name)
             except DotsOCRError as exc:
                 await window.acquire()
+                progress.add(1)
                 failed: asyncio.Future[_Item] = loop.create_future()
-                failed.set_result(_Failure(exc.located(source, None)))
+                failed.set_result(_Failure(exc.located(name, None)))
                 await order.put(_Slot(builder, report, failed))
                 await order.put(_Slot(builder, report))
                 continue
             try:
-                for index in select_pages(document.total, self.settings.pages):
+                indices = select_pages(source.document.total, self.settings.pages)
+                progress.add(len(indices))
+                for index in indices:
                     await window.acquire()
                     future: asyncio.Future[_Item] = loop.create_future()
-                    await order.put(_Slot(builder, report, future))
+                    key = self._key(source, index, geometry)
+                    hit = self.cache.get(key, name) if self.cache and key else None
+                    await order.put(_Slot(builder, report, future, cached=hit is not None))
+                    if hit is not None:
+                        future.set_result(hit)
+                        continue
+                    await raw.acquire()
                     try:
-                        page = await self._in_render_thread(
-                            self._prepare, document, index, geometry
+                        page = await self._run_in(
+                            self._render, self._render_page, source.document, index, geometry
                         )
                     except DotsOCRError as exc:
-                        future.set_result(_Failure(exc.located(source, index, document.total)))
+                        raw.release()
+                        total = source.document.total
+                        future.set_result(_Failure(exc.located(name, index, total)))
                         continue
-                    task = asyncio.create_task(self._extract(extractor, page, future, slots))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
+                    task = asyncio.create_task(self._page(extractor, page, future, raw, slots, key))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
             finally:
-                await self._in_render_thread(document.close)
+                await self._run_in(self._render, source.document.close)
             await order.put(_Slot(builder, report))
         await order.put(None)
 
-    def _open(self, blob: Blob, source: str) -> PageDocument:
-        password = self.settings.password
-        return open_pages(
-            blob.as_bytes(), source, password=password.get_secret_value() if password else None
-        )
+    def _key(self, source: _Source, index: int, geometry: Geometry) -> str | None:
+        if self.cache is None:
+            return None
+        return self.cache.key(source.digest, index, geometry, self.settings, self.model)
 
-    def _prepare(self, document: PageDocument, index: int, geometry: Geometry) -> Prepared:
+    def _open(self, blob: Blob, name: str) -> _Source:
+        data = blob.as_bytes()
+        password = self.settings.password
+        document = open_pages(
+            data, name, password=password.get_secret_value() if password else None
+        )
+        return _Source(name, document, document_hash(data) if self.cache else "")
+
+    def _render_page(self, document: PageDocument, index: int, geometry: Geometry) -> PageImage:
         page = document.render(index, geometry)
         self._warn_downscaled(page.info, geometry)
-        return prepare(page)
+        return page
 
     def _warn_downscaled(self, info: PageInfo, geometry: Geometry) -> None:
         s = self.settings
@@ -213,27 +255,38 @@ class Run:
             stacklevel=2,
         )
 
-    async def _extract(
+    async def _page(
         self,
         extractor: Extractor,
-        page: Prepared,
+        page: PageImage,
         future: asyncio.Future[_Item],
+        raw: asyncio.Semaphore,
         slots: asyncio.Semaphore,
+        key: str | None,
     ) -> None:
-        result = PageResult(page.info)
         info = page.info
+        result = PageResult(info)
         item: _Item
-        async with slots:
+        try:
             try:
-                await extractor.extract(page, result)
-                item = result
-            except DotsOCRError as exc:
-                item = _Failure(
-                    exc.located(info.source, info.index, info.total), info, result.requests
+                s = self.settings
+                prepared: Prepared = await self._run_in(
+                    self._encode, prepare, page, s.image_format, s.jpeg_quality
                 )
-            except BaseException as exc:
+            finally:
+                raw.release()
+            del page  # the pixels are no longer needed: only the encoded page waits
+            async with slots:
+                await extractor.extract(prepared, result)
+            item = result
+            if self.cache and key:
+                await self._run_in(self._encode, self.cache.put, key, result)
+        except DotsOCRError as exc:
+            item = _Failure(exc.located(info.source, info.index, info.total), info, result.requests)
+        except BaseException as exc:
+            if not future.done():
                 future.set_exception(exc)
-                raise
+            raise
         future.set_result(item)
 
     def _emit(self, item: _Item, slot: _Slot) -> list[Document]:
@@ -241,7 +294,9 @@ class Run:
         report.requests += item.requests
         if isinstance(item, PageResult):
             report.pages_done += 1
-            if item.extraction not in ("layout", "ocr"):
+            report.pages_cached += slot.cached
+            normal = "ocr" if self.settings.prompt_mode == "ocr" else "layout"
+            if item.extraction != normal:
                 report.pages_salvaged += 1
             return slot.builder.page(item)
         report.pages_failed += 1

@@ -9,6 +9,7 @@ from typing import Literal, TypedDict
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from .budget import DEFAULT_MAX_TOKENS, MAX_PIXELS, MIN_PIXELS
+from .encode import ImageFormat
 from .prompts import PromptMode
 
 Mode = Literal["element", "page", "single"]
@@ -55,6 +56,15 @@ class DotsOCRSettings(BaseModel):
     max_retries: int = Field(default=5, ge=1)
     retry_backoff: float = Field(default=0.5, ge=0)
     password: SecretStr | None = None
+    image_format: ImageFormat = "png"
+    jpeg_quality: int = Field(default=90, ge=1, le=100)
+    cache_dir: str | None = None
+    show_progress: bool = False
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _path_to_str(cls, value: object) -> object:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     @field_validator("pages", "exclude_categories", mode="before")
     @classmethod
@@ -102,3 +112,7 @@ class DotsOCROptions(TypedDict, total=False):
     max_retries: int
     retry_backoff: float
     password: str | SecretStr | None
+    image_format: ImageFormat
+    jpeg_quality: int
+    cache_dir: str | os.PathLike[str] | None
+    show_progress: bool

@@ -1,0 +1,107 @@
+"""An on-disk cache of page results, so a second run sends no request and an interrupted
+batch resumes where it stopped.
+
+A page's key is the hash of its file's bytes, its index, the render geometry and every setting
+that changes the answer (prompt, model, sampling, budget, sanitising). Those fix the page image
+the model would see, so a hit needs neither a render nor a request. Entries are JSON files
+written atomically (a temporary file, then ``os.replace``), so processes can share a directory.
+Only complete pages are stored: a salvaged page is tried again on the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .extract import PageResult
+from .layout import Element
+from .pages import Geometry, PageInfo
+from .settings import DotsOCRSettings
+
+VERSION = 1  # bump when the stored shape or the meaning of a result changes
+
+
+def document_hash(data: bytes) -> str:
+    """The hash of a source's bytes, part of each of its pages' keys."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class PageCache:
+    """Page results stored as JSON files under ``directory``."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def key(
+        self,
+        digest: str,
+        index: int,
+        geometry: Geometry,
+        settings: DotsOCRSettings,
+        model: str,
+    ) -> str:
+        parts: dict[str, Any] = {
+            "v": VERSION,
+            "doc": digest,
+            "page": index,
+            "geometry": asdict(geometry),
+            "model": model,
+            "password": bool(settings.password),
+        }
+        for name in ("prompt_mode", "temperature", "top_p", "max_tokens", "sanitize_tables"):
+            parts[name] = getattr(settings, name)
+        parts["image"] = [settings.image_format, settings.jpeg_quality]
+        blob = json.dumps(parts, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str, source: str) -> PageResult | None:
+        """The stored result of ``key``, now named ``source``; None when absent or unreadable."""
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            info = PageInfo(source=source, **data["info"])
+            elements = [
+                Element(e["category"], e["text"], tuple(e["bbox"]))
+                for e in data["elements"]
+            ]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a missing or damaged entry is a miss, never an error
+        return PageResult(
+            info,
+            elements=elements,
+            text=data["text"],
+            extraction=data["extraction"],
+            problems=list(data["problems"]),
+        )
+
+    def put(self, key: str, result: PageResult) -> None:
+        """Store a complete result; written whole or not at all."""
+        if result.extraction == "salvaged":
+            return
+        info = asdict(result.info)
+        del info["source"]
+        data = {
+            "info": info,
+            "elements": [asdict(e) for e in result.elements],
+            "text": result.text,
+            "extraction": result.extraction,
+            "problems": result.problems,
+        }
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
