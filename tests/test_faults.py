@@ -258,3 +258,13 @@ def test_refused_key_is_not_echoed(fast, fake):
 def test_every_error_is_a_dotsocr_error():
     assert issubclass(ContextLengthError, DotsOCRError)
     assert issubclass(ServerUnreachableError, DotsOCRError)
+
+
+def test_other_400_is_raised_with_the_server_message_source_and_page(fast, fake):
+    fake.faults = FaultPlan(by_page={1: ["http_400"]})
+    with pytest.raises(ServerError, match=r"f\.pdf, page 2 of 3 \(page=1\): HTTP 400: Failed to load image"):
+        load(fast, three_pages()).load()
+    fake.reset()
+    fake.faults = FaultPlan(by_page={1: ["http_400"]})
+    docs = load(fast, three_pages(), on_error="skip").load()
+    assert {d.metadata["page"] for d in docs} == {0, 2}

@@ -18,6 +18,7 @@ from .answers import GROUNDING, LAYOUT_ALL, OCR, Script, cell, dumps, normal_ans
 from .vision import Element
 
 HTTP_FAULTS: dict[str, int] = {
+    "http_400": 400,  # a bad request that is not about the budget (an image vLLM cannot load)
     "http_429": 429,
     "http_500": 500,
     "http_502": 502,

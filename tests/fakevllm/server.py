@@ -280,6 +280,9 @@ class FakeVLLM:
                 self._error(ex, rec, 429, "Too Many Requests", "RateLimitError", headers=headers)
             elif status == 503:
                 self._error(ex, rec, 503, "Service Unavailable", "ServiceUnavailableError")
+            elif status == 400:
+                self._error(ex, rec, 400, "Failed to load image: cannot identify image file",
+                            "BadRequestError")
             else:
                 self._error(ex, rec, 500, "Internal Server Error", "InternalServerError")
             return True
