@@ -37,15 +37,20 @@ def _hash_image(url: str) -> str:
     return f"image:{image.width}x{image.height}:sha256={digest}"
 
 
-def _scrub_body(body: Any) -> Any:
-    if not body:
-        return body
+def _map_images(body: Any, change: Any) -> Any:
+    """The JSON body with every image URL passed through ``change``."""
     data = json.loads(body)
     for message in data.get("messages", []):
         for part in message.get("content", []):
             if isinstance(part, dict) and part.get("type") == "image_url":
-                part["image_url"]["url"] = _hash_image(part["image_url"]["url"])
-    return json.dumps(data, sort_keys=True).encode()
+                part["image_url"]["url"] = change(part["image_url"]["url"])
+    return data
+
+
+def _scrub_body(body: Any) -> Any:
+    if not body:
+        return body
+    return json.dumps(_map_images(body, _hash_image), sort_keys=True).encode()
 
 
 def before_record_request(request: Any) -> Any:
@@ -59,12 +64,7 @@ def _request_shape(body: Any) -> Any:
     """The request without the pixel hash: which page, prompt, sampling and budget."""
     if not body:
         return body
-    data = json.loads(body)
-    for message in data.get("messages", []):
-        for part in message.get("content", []):
-            if isinstance(part, dict) and part.get("type") == "image_url":
-                part["image_url"]["url"] = part["image_url"]["url"].split(":sha256=")[0]
-    return data
+    return _map_images(body, lambda url: url.split(":sha256=")[0])
 
 
 def body_shape(r1: Any, r2: Any) -> None:
