@@ -2,6 +2,7 @@
 
 from .budget import required_context, smart_resize
 from .documents import PAGE_SEPARATOR, PICTURE_CONTENT, flatten_bbox
+from .draw import draw_boxes, draw_page
 from .errors import (
     AuthenticationError,
     ContextLengthError,
@@ -34,6 +35,8 @@ __all__ = [
     "ServerError",
     "ServerUnreachableError",
     "SourceReport",
+    "draw_boxes",
+    "draw_page",
     "flatten_bbox",
     "required_context",
     "smart_resize",
