@@ -1,25 +1,37 @@
 """From a file's bytes to page images sized for the model, one page at a time.
 
-PDF pages are rendered with pypdfium2 (which applies /Rotate), images are opened with Pillow
-(EXIF orientation applied, converted to RGB). Each page image is then resized by the model's
-rule, so boxes in the answer map back to the page by a plain scale.
+PDF pages are rendered with pypdfium2 (which applies /Rotate), images are decoded with Pillow
+(:mod:`.images`: EXIF orientation applied, converted to RGB, bombs refused). Each page image is
+then resized by the model's rule, so boxes in the answer map back to the page by a plain scale.
+
+Bad input never escapes as anything but a :class:`DocumentError` (the file: empty, not a
+document, damaged, locked, a bomb) or a :class:`PageError` (one page: missing, undecodable, or
+a shape the model refuses), each naming the source and the page. Pages are never rendered
+above ``max_pixels``, whatever their size in points or pixels.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import pypdfium2 as pdfium
-from PIL import Image, ImageOps
+import pypdfium2.raw as pdfium_c
+from PIL import Image, UnidentifiedImageError
 
-from .budget import MAX_PIXELS, MIN_PIXELS, smart_resize
+from .budget import MAX_ASPECT_RATIO, MAX_PIXELS, MIN_PIXELS, smart_resize
 from .errors import DocumentError, PageError
+from .images import (
+    BOMB_ERRORS,
+    DECODE_ERRORS,
+    bomb_reason,
+    check_size,
+    decode_frame,
+    open_image,
+)
 
 Kind = Literal["pdf", "image"]
 Unit = Literal["pt", "px"]
@@ -88,6 +100,21 @@ class PageDocument(ABC):
     def close(self) -> None:
         """Release the file's resources."""
 
+    def _error(self, index: int, reason: str) -> PageError:
+        return PageError(reason, source=self.source, page=index, total_pages=self.total)
+
+    def _check_shape(self, index: int, width: float, height: float, unit: Unit) -> None:
+        """Refuse, before rendering, a page whose shape the model refuses."""
+        if not (width > 0 and height > 0 and math.isfinite(width * height)):
+            raise self._error(index, f"the page has no area ({width:g}x{height:g} {unit})")
+        ratio = max(width, height) / min(width, height)
+        if ratio > MAX_ASPECT_RATIO:
+            raise self._error(
+                index,
+                f"the page is {width:g}x{height:g} {unit}, an aspect ratio of {ratio:.0f}:1; "
+                f"the model refuses more than {MAX_ASPECT_RATIO}:1 (crop or split the page)",
+            )
+
     def _finish(
         self,
         index: int,
@@ -106,11 +133,29 @@ class PageDocument(ABC):
                 max_pixels=geometry.max_pixels,
             )
         except ValueError as exc:
-            raise PageError(str(exc), source=self.source, page=index) from exc
+            raise self._error(index, str(exc)) from exc
+        if max(w, h) / min(w, h) > MAX_ASPECT_RATIO:
+            # Rounding to multiples of 28 can push a page just inside the limit over it, and
+            # the server checks the image it receives: refuse here rather than get a 400.
+            raise self._error(
+                index,
+                f"the page image would be sent as {w}x{h} px (the model's sizes are multiples "
+                f"of 28), an aspect ratio over the {MAX_ASPECT_RATIO}:1 the model accepts "
+                "(crop or split the page)",
+            )
         if (w, h) != image.size:
             image = image.resize((w, h), Image.Resampling.BICUBIC)
         info = PageInfo(self.source, index, self.total, width, height, unit, natural_pixels)
         return PageImage(info, image)
+
+
+# Why a PDF did not open, by PDFium's error code (see _load_error).
+_PDF_OPEN_ERRORS = {
+    pdfium_c.FPDF_ERR_SUCCESS: "the PDF has no pages",
+    pdfium_c.FPDF_ERR_FILE: "the PDF cannot be read",
+    pdfium_c.FPDF_ERR_FORMAT: "not a readable PDF: damaged, truncated or not a PDF",
+    pdfium_c.FPDF_ERR_SECURITY: "the PDF is encrypted with a security handler PDFium cannot open",
+}
 
 
 class PdfPages(PageDocument):
@@ -118,38 +163,50 @@ class PdfPages(PageDocument):
 
     def __init__(self, data: bytes, source: str, password: str | None = None) -> None:
         super().__init__(source)
-        try:
-            self._pdf = pdfium.PdfDocument(data, password=password)
-        except pdfium.PdfiumError as exc:
-            if "password" in str(exc).lower():
-                said = "was wrong" if password else "is needed (set password=)"
-                raise DocumentError(
-                    f"the PDF is encrypted and the password {said}", source=source
-                ) from exc
-            raise DocumentError(f"not a readable PDF ({exc})", source=source) from exc
+        self._pdf = self._open(data, password)
         self.total = len(self._pdf)
-        if self.total == 0:
+        if self.total == 0:  # pypdfium2 refuses these itself; kept for older versions
             self._pdf.close()
             raise DocumentError("the PDF has no pages", source=source)
+
+    def _open(self, data: bytes, password: str | None) -> Any:
+        try:
+            return pdfium.PdfDocument(data, password=password)
+        except pdfium.PdfiumError as exc:
+            code = _load_error(data, password)
+            if code == pdfium_c.FPDF_ERR_PASSWORD and password:
+                try:  # one password for a batch: a PDF that needs none still opens
+                    return pdfium.PdfDocument(data)
+                except pdfium.PdfiumError:
+                    pass
+            if code == pdfium_c.FPDF_ERR_PASSWORD:
+                said = "is wrong" if password else "is needed (set password=)"
+                reason = f"the PDF is encrypted and the password {said}"
+            else:
+                reason = _PDF_OPEN_ERRORS.get(code, f"not a readable PDF ({exc})")
+            raise DocumentError(reason, source=self.source) from exc
 
     def render(self, index: int, geometry: Geometry) -> PageImage:
         try:
             page = self._pdf[index]
             try:
                 width, height = page.get_size()  # as displayed: /Rotate applied
-                if width <= 0 or height <= 0:
-                    raise PageError(
-                        f"page has no area ({width}x{height} pt)", source=self.source, page=index
+                self._check_shape(index, width, height, "pt")
+                size = pdf_pixel_size(width, height, geometry)
+                try:
+                    h, w = smart_resize(
+                        size[1],
+                        size[0],
+                        min_pixels=geometry.min_pixels,
+                        max_pixels=geometry.max_pixels,
                     )
-                # Never render more pixels than the model takes: big pages stay in memory bounds.
-                scale = min(geometry.dpi / 72, math.sqrt(geometry.max_pixels / (width * height)))
-                image = page.render(scale=scale).to_pil().convert("RGB")
+                except ValueError as exc:
+                    raise self._error(index, str(exc)) from exc
+                image = _render_exact(page, w, h)
             finally:
                 page.close()
         except pdfium.PdfiumError as exc:
-            raise PageError(
-                f"cannot render the page ({exc})", source=self.source, page=index
-            ) from exc
+            raise self._error(index, f"cannot render the page ({exc})") from exc
         natural = round(width * geometry.dpi / 72) * round(height * geometry.dpi / 72)
         return self._finish(index, image, width, height, "pt", natural, geometry)
 
@@ -157,61 +214,88 @@ class PdfPages(PageDocument):
         self._pdf.close()
 
 
+def pdf_pixel_size(width_pt: float, height_pt: float, geometry: Geometry) -> tuple[int, int]:
+    """``(width, height)`` in pixels of a PDF page at the geometry's dpi, before the model's
+    resize rule: never more pixels than the model takes (big pages stay in memory bounds),
+    never less than a pixel across (a hair-thin page still renders)."""
+    scale = min(geometry.dpi / 72, math.sqrt(geometry.max_pixels / (width_pt * height_pt)))
+    scale = max(scale, 1 / min(width_pt, height_pt))
+    return max(1, round(width_pt * scale)), max(1, round(height_pt * scale))
+
+
+def _render_exact(page: Any, width: int, height: int) -> Image.Image:
+    """Render a page straight to ``width`` x ``height`` px (the page's /Rotate applied).
+
+    PDFium scales each axis to the size asked, so the page fills the image exactly and no
+    resize pass follows: a bicubic resize of a 200-dpi page costs several times its render.
+    """
+    bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
+    bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
+    flags = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_REVERSE_BYTE_ORDER
+    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, flags)
+    image: Image.Image = bitmap.to_pil()
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _load_error(data: bytes, password: str | None) -> int:
+    """Why PDFium will not open ``data``: its error code; ``FPDF_ERR_SUCCESS`` when it opens
+    but has no pages.
+
+    pypdfium2 refuses a PDF without pages with whatever ``FPDF_GetLastError`` says, and PDFium
+    never clears that code: it can be a stale one from an earlier file. A second, raw load (only
+    ever of a file that failed) tells for certain.
+    """
+    secret = None if password is None else (password + "\0").encode("utf-8")
+    handle = pdfium_c.FPDF_LoadMemDocument64(data, len(data), secret)
+    if handle:
+        pdfium_c.FPDF_CloseDocument(handle)
+        return int(pdfium_c.FPDF_ERR_SUCCESS)
+    return int(pdfium_c.FPDF_GetLastError())
+
+
 class ImagePages(PageDocument):
-    """An image file; every frame of a TIFF is a page, other formats have one."""
+    """An image file; every frame of a TIFF is a page, other formats have one.
+
+    Each render opens the file afresh: ``draft`` and ``seek`` change the decoder's state, and
+    a page must not depend on which pages were rendered before it.
+    """
 
     def __init__(self, data: bytes, source: str) -> None:
         super().__init__(source)
+        self._data = data
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                self._image = Image.open(io.BytesIO(data))
-                self._image.size  # noqa: B018  (touch the header: fails early on junk)
-        except (
-            OSError,
-            ValueError,
-            SyntaxError,
-            Image.DecompressionBombWarning,
-            Image.DecompressionBombError,
-        ) as exc:
+            with open_image(data) as image:
+                check_size(*image.size)
+                frames = getattr(image, "n_frames", 1)
+                kind = image.format
+        except BOMB_ERRORS as exc:
+            raise DocumentError(bomb_reason(exc), source=source) from exc
+        except UnidentifiedImageError as exc:  # its message names a BytesIO object: say why
+            raise DocumentError(
+                "not a readable image: damaged, or a variant of its format Pillow cannot read",
+                source=source,
+            ) from exc
+        except DECODE_ERRORS as exc:
             raise DocumentError(f"not a readable image ({exc})", source=source) from exc
-        frames = getattr(self._image, "n_frames", 1)
-        self.total = frames if self._image.format == "TIFF" else 1
+        self.total = frames if kind == "TIFF" else 1
 
     def render(self, index: int, geometry: Geometry) -> PageImage:
         try:
-            self._image.seek(index)
-            frame = ImageOps.exif_transpose(self._image)
-            image = to_rgb(frame)
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise PageError(
-                f"cannot decode the image ({exc})", source=self.source, page=index
-            ) from exc
+            with open_image(self._data) as frame:
+                frame.seek(index)
+                stored_width, stored_height = frame.size
+                self._check_shape(index, float(stored_width), float(stored_height), "px")
+                image, width, height = decode_frame(frame, geometry.max_pixels)
+        except BOMB_ERRORS as exc:
+            raise self._error(index, bomb_reason(exc)) from exc
+        except DECODE_ERRORS as exc:
+            raise self._error(index, f"cannot decode the image ({exc})") from exc
         return self._finish(
-            index,
-            image,
-            float(image.width),
-            float(image.height),
-            "px",
-            image.width * image.height,
-            geometry,
+            index, image, float(width), float(height), "px", width * height, geometry
         )
 
     def close(self) -> None:
-        self._image.close()
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB pixels, transparency flattened on white, 16-bit and CMYK converted."""
-    if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        image = image.convert("I").point(lambda v: v / 256).convert("L")
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
+        self._data = b""
 
 
 def open_pages(data: bytes, source: str, *, password: str | None = None) -> PageDocument:
@@ -224,6 +308,19 @@ def open_pages(data: bytes, source: str, *, password: str | None = None) -> Page
     if kind == "image":
         return ImagePages(data, source)
     raise DocumentError(f"not a {SUPPORTED} file", source=source)
+
+
+class _Readable(Protocol):
+    def as_bytes(self) -> bytes: ...
+
+
+def read_blob(blob: _Readable, source: str) -> bytes:
+    """A source's bytes; a file that cannot be read is a :class:`DocumentError`, not a crash."""
+    try:
+        return blob.as_bytes()
+    except (OSError, ValueError) as exc:  # missing, a folder, unreadable; a Blob with no data
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DocumentError(f"cannot read the file ({detail})", source=source) from exc
 
 
 def select_pages(total: int, pages: Sequence[int] | None) -> list[int]:
