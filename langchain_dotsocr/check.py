@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .budget import fit_max_pixels, output_budget, prompt_tokens, required_context, smart_resize
 from .client import Client, Retry, Timeouts
+from .pages import Geometry, pdf_pixel_size
 from .settings import DotsOCRSettings
 
 #: Page sizes checked, in PDF points.
@@ -24,8 +25,7 @@ def render_size(
     width_pt: float, height_pt: float, dpi: float, max_pixels: int
 ) -> tuple[int, int]:
     """``(width, height)`` in pixels of a PDF page as the page layer renders it, before resize."""
-    scale = min(dpi / 72, math.sqrt(max_pixels / (width_pt * height_pt)))
-    return math.ceil(width_pt * scale), math.ceil(height_pt * scale)
+    return pdf_pixel_size(width_pt, height_pt, Geometry(dpi=dpi, max_pixels=max_pixels))
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from .errors import (
     ServerUnreachableError,
 )
 from .extract import Extractor, PageResult, Prepared, prepare
-from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, select_pages
+from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
 from .settings import DotsOCRSettings
 
@@ -174,6 +174,22 @@ class Run:
         window: asyncio.Semaphore,
         progress: Progress,
     ) -> None:
+        try:
+            await self._produce_all(blobs, geometry, extractor, order, window, progress)
+        finally:
+            # Always close the order, so the consumer never waits for a producer that died: it
+            # then meets the failed page's exception, or the producer's own when it awaits it.
+            order.put_nowait(None)
+
+    async def _produce_all(
+        self,
+        blobs: Iterable[Blob],
+        geometry: Geometry,
+        extractor: Extractor,
+        order: asyncio.Queue[_Slot | None],
+        window: asyncio.Semaphore,
+        progress: Progress,
+    ) -> None:
         loop = asyncio.get_running_loop()
         raw = asyncio.Semaphore(READ_AHEAD)
         slots = asyncio.Semaphore(self.settings.max_concurrency)
@@ -213,13 +229,15 @@ class Run:
                         total = source.document.total
                         future.set_result(_Failure(exc.located(name, index, total)))
                         continue
+                    except BaseException as exc:  # a bug or MemoryError: fail loudly, not hang
+                        _fail(future, exc)
+                        raise
                     task = asyncio.create_task(self._page(extractor, page, future, raw, slots, key))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
             finally:
                 await self._run_in(self._render, source.document.close)
             await order.put(_Slot(builder, report))
-        await order.put(None)
 
     def _key(self, source: _Source, index: int, geometry: Geometry) -> str | None:
         if self.cache is None:
@@ -227,7 +245,7 @@ class Run:
         return self.cache.key(source.digest, index, geometry, self.settings, self.model)
 
     def _open(self, blob: Blob, name: str) -> _Source:
-        data = blob.as_bytes()
+        data = read_blob(blob, name)
         password = self.settings.password
         document = open_pages(
             data, name, password=password.get_secret_value() if password else None
@@ -284,8 +302,7 @@ class Run:
         except DotsOCRError as exc:
             item = _Failure(exc.located(info.source, info.index, info.total), info, result.requests)
         except BaseException as exc:
-            if not future.done():
-                future.set_exception(exc)
+            _fail(future, exc)
             raise
         future.set_result(item)
 
@@ -307,3 +324,13 @@ class Run:
         if self.settings.on_error == "mark":
             return [slot.builder.failed(item.error, item.info)]
         return []
+
+
+def _fail(future: asyncio.Future[_Item], exc: BaseException) -> None:
+    """Pass a page's unexpected end to whoever awaits it; a cancelled run leaves no noise."""
+    if future.done():
+        return
+    if isinstance(exc, asyncio.CancelledError):
+        future.cancel()
+    else:
+        future.set_exception(exc)

@@ -99,9 +99,10 @@ def test_decoder_never_invents_and_keeps_complete_cells(original, data):
     text = json.dumps(original, ensure_ascii=data.draw(st.booleans()))
     cut = data.draw(st.integers(0, len(text)))
     broken = text[:cut]
-    if data.draw(st.booleans()):  # drop one comma somewhere
-        i = broken.find(",", data.draw(st.integers(0, max(0, len(broken) - 1))))
-        if i != -1:
+    if data.draw(st.booleans()):  # drop the comma between two cells (not one inside a text)
+        seps = [i for i in range(len(broken)) if broken.startswith("}, {", i)]
+        if seps:
+            i = data.draw(st.sampled_from(seps)) + 1
             broken = broken[:i] + broken[i + 1 :]
     decoded = decode_answer(broken, W, H)
     allowed = {_norm(c) for c in original}
