@@ -137,7 +137,7 @@ class Extractor:
 
     async def _grounded(self, page: Prepared, result: PageResult) -> list[Cell] | None:
         regions = await self._layout(page, "layout_only", result)
-        if not regions.complete:
+        if not regions.complete or not regions.cells:  # nothing found is no help here
             return None
         gate = asyncio.Semaphore(GROUNDING_CONCURRENCY)
 

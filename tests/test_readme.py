@@ -36,3 +36,47 @@ def test_every_setting_is_in_the_settings_table():
     table = README.split("## Settings", 1)[1].split("\n## ", 1)[0]
     for name in DotsOCRSettings.model_fields:
         assert f"`{name}`" in table, name
+
+
+def code_blocks():
+    """(language, code) of every fenced block outside the Set up section."""
+    before, rest = README.split("## Set up", 1)
+    after = rest.split("\n## ", 1)[1]
+    return re.findall(r"```(python|bash)\n(.*?)```", before + after, re.S)
+
+
+def test_every_code_block_runs(base_url, tmp_path, monkeypatch):
+    import ast
+    import contextlib
+    import io
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.fakevllm import Box, make_image, make_pdf, sample_page
+
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "report.pdf").write_bytes(make_pdf([sample_page(0), sample_page(1)]))
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "scan.png").write_bytes(make_image(400, 500, [Box("Text", 1, 10, 10, 300, 60)]))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOTSOCR_BASE_URL", base_url)
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    blocks = code_blocks()
+    assert len(blocks) >= 6
+    for language, code in blocks:
+        if language == "bash":
+            for line in code.strip().splitlines():
+                done = subprocess.run(line, shell=True, env=env, capture_output=True, text=True, timeout=120)
+                assert done.returncode == 0, (line, done.stdout, done.stderr)
+            continue
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+        shown = re.search(r"^# (\{.*?\})$", code.replace("\n#  ", " "), re.M | re.S)
+        if shown:  # a block that shows its output: the output must be what it shows
+            want, got = ast.literal_eval(shown.group(1)), ast.literal_eval(out.getvalue().strip())
+            box_want, box_got = want.pop("bbox"), got.pop("bbox")
+            assert want == got
+            assert all(abs(a - b) < 0.5 for a, b in zip(box_want, box_got, strict=True))

@@ -103,3 +103,31 @@ def test_progress_bar_counts_pages(fast, capsys):
     DotsOCRLoader(pdf, show_progress=True, **fast).load()
     err = capsys.readouterr().err
     assert "3/3" in err and "page" in err
+
+
+def test_two_processes_share_a_cache_directory(base_url, fake, tmp_path):
+    import subprocess
+    import sys
+
+    pdf = tmp_path / "shared.pdf"
+    pdf.write_bytes(make_pdf([sample_page(i) for i in range(6)]))
+    cache = tmp_path / "cache"
+    script = (
+        "import sys; from langchain_dotsocr import DotsOCRLoader; "
+        "docs = DotsOCRLoader(sys.argv[1], base_url=sys.argv[2], cache_dir=sys.argv[3]).load(); "
+        "print(len(docs))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(pdf), base_url, str(cache)],
+                         stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outputs[0] == outputs[1] == str(6 * len(sample_page(0).boxes))
+    entries = list(cache.rglob("*.json"))
+    assert len(entries) == 6 and all(json.loads(e.read_text())["elements"] for e in entries)
+    assert not list(cache.rglob(".tmp-*"))
+    fake.reset()
+    DotsOCRLoader(pdf, base_url=base_url, cache_dir=cache).load()
+    assert fake.chat_requests == []

@@ -1,0 +1,45 @@
+"""Run the vLLM double in its own process (so its CPU does not count as the client's).
+
+Prints its base URL on the first line of stdout; when stdin closes, prints one JSON line of
+what it saw and exits. Used by throughput.py.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fakevllm import FakeVLLM, LatencyModel, serve
+
+
+def main() -> None:
+    slots, prefill, decode = (float(a) for a in sys.argv[1:4]) if len(sys.argv) > 3 else (0, 0, 0)
+    latency = LatencyModel(int(slots), prefill, decode) if slots else None
+    fake = FakeVLLM(latency=latency)
+    with serve(fake) as url:
+        print(url, flush=True)
+        sys.stdin.read()
+        chat = [r for r in fake.chat_requests if r.status == 200]
+        print(
+            json.dumps(
+                {
+                    "requests": len(chat),
+                    "prompt_tokens": statistics.mean(r.prompt_tokens or 0 for r in chat)
+                    if chat
+                    else 0,
+                    "completion_tokens": statistics.mean(r.completion_tokens or 0 for r in chat)
+                    if chat
+                    else 0,
+                    "max_concurrency": fake.max_concurrency,
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
