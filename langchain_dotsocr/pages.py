@@ -12,11 +12,13 @@ above ``max_pixels``, whatever their size in points or pixels.
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -158,9 +160,25 @@ _PDF_OPEN_ERRORS = {
 }
 
 
-class PdfPages(PageDocument):
-    """A PDF opened with pypdfium2. Not thread-safe: render from one thread at a time."""
+# PDFium is not thread-safe, not even across documents: every call into it, from any run or
+# thread of the process (two loads at once, draw_page), holds this lock.
+PDFIUM_LOCK = threading.RLock()
+F = TypeVar("F", bound=Callable[..., Any])
 
+
+def _pdfium(method: F) -> F:
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with PDFIUM_LOCK:
+            return method(*args, **kwargs)
+
+    return cast(F, locked)
+
+
+class PdfPages(PageDocument):
+    """A PDF opened with pypdfium2; every PDFium call holds :data:`PDFIUM_LOCK`."""
+
+    @_pdfium
     def __init__(self, data: bytes, source: str, password: str | None = None) -> None:
         super().__init__(source)
         self._pdf = self._open(data, password)
@@ -186,6 +204,7 @@ class PdfPages(PageDocument):
                 reason = _PDF_OPEN_ERRORS.get(code, f"not a readable PDF ({exc})")
             raise DocumentError(reason, source=self.source) from exc
 
+    @_pdfium
     def render(self, index: int, geometry: Geometry) -> PageImage:
         try:
             page = self._pdf[index]
@@ -210,6 +229,7 @@ class PdfPages(PageDocument):
         natural = round(width * geometry.dpi / 72) * round(height * geometry.dpi / 72)
         return self._finish(index, image, width, height, "pt", natural, geometry)
 
+    @_pdfium
     def close(self) -> None:
         self._pdf.close()
 
