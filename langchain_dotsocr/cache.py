@@ -67,20 +67,17 @@ class PageCache:
         """The stored result of ``key``, now named ``source``; None when absent or unreadable."""
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
-            info = PageInfo(source=source, **data["info"])
-            elements = [
-                Element(e["category"], e["text"], tuple(e["bbox"]))
-                for e in data["elements"]
-            ]
+            return PageResult(
+                PageInfo(source=source, **data["info"]),
+                elements=[
+                    Element(e["category"], e["text"], tuple(e["bbox"])) for e in data["elements"]
+                ],
+                text=data["text"],
+                extraction=data["extraction"],
+                problems=list(data["problems"]),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None  # a missing or damaged entry is a miss, never an error
-        return PageResult(
-            info,
-            elements=elements,
-            text=data["text"],
-            extraction=data["extraction"],
-            problems=list(data["problems"]),
-        )
 
     def put(self, key: str, result: PageResult) -> None:
         """Store a complete result; written whole or not at all."""

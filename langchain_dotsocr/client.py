@@ -100,7 +100,7 @@ class Client:
         *,
         timeouts: Timeouts = Timeouts(),
         retry: Retry = Retry(),
-        max_connections: int = 64,
+        max_concurrency: int = 16,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry
@@ -111,10 +111,13 @@ class Client:
             timeout=httpx.Timeout(
                 connect=timeouts.connect, read=timeouts.read, write=60.0, pool=None
             ),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+            # No cap on the pool: requests are capped by our semaphore instead, so none ever
+            # waits in httpcore's pool, where a cancelled waiter can leak a connection slot
+            # for good (encode/httpcore#1093): cancelling is how loops are stopped.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=max_concurrency),
         )
+        # Every request in flight, from any page or fallback, holds one of these.
+        self._slots = asyncio.Semaphore(max_concurrency)
         self.requests_sent = 0
 
     async def aclose(self) -> None:
@@ -149,18 +152,26 @@ class Client:
         return ServerInfo(model, int(limit) if limit else None, tuple(served))
 
     async def complete(
-        self, body: dict[str, Any], watcher: Callable[[], Watcher] | None = None
+        self,
+        body: dict[str, Any],
+        watcher: Callable[[], Watcher] | None = None,
+        deadline: float | None = None,
     ) -> Answer:
         """Stream one chat completion; stop early when the watcher names a reason.
 
         ``watcher`` makes a fresh watcher for every try, so a dropped try leaves no trace.
+        ``deadline`` (seconds) bounds each try from the moment it has a slot, so time spent
+        queueing behind other pages never counts; past it, :class:`TimeoutError`.
         """
         for attempt in range(self.retry.tries):
             try:
-                return await self._stream_once(body, watcher() if watcher else None)
+                async with self._slots, asyncio.timeout(deadline):  # the try, not the backoff
+                    return await self._stream_once(body, watcher() if watcher else None)
             except (httpx.TransportError, _Retryable) as exc:
                 retry_after = exc.retry_after if isinstance(exc, _Retryable) else None
                 if attempt + 1 >= self.retry.tries:
+                    if isinstance(exc, httpx.ConnectError):  # the server went away mid-run
+                        raise self._unreachable(exc) from exc
                     raise TransportError(
                         f"gave up after {self.retry.tries} tries: {_describe(exc)}"
                     ) from exc
@@ -268,7 +279,7 @@ async def _read_stream(response: httpx.Response, watch: Watcher | None) -> Answe
         payload = line[5:].strip()
         if payload == "[DONE]":
             break
-        chunk = json.loads(payload)
+        chunk = _chunk(payload)
         if chunk.get("usage"):
             tokens = chunk["usage"].get("completion_tokens")
         for choice in chunk.get("choices") or ():
@@ -284,3 +295,19 @@ async def _read_stream(response: httpx.Response, watch: Watcher | None) -> Answe
         if finish is None:
             raise httpx.RemoteProtocolError("the stream ended without a finish reason")
     return Answer("".join(parts), finish, tokens)
+
+
+def _chunk(payload: str) -> dict[str, Any]:
+    """One streamed chunk; a garbled or an error chunk is a transport fault (retried)."""
+    try:
+        chunk = json.loads(payload)
+    except ValueError:
+        chunk = None
+    if not isinstance(chunk, dict):
+        raise httpx.RemoteProtocolError(
+            f"the stream sent a chunk that is not JSON: {payload[:80]!r}"
+        )
+    if "error" in chunk or chunk.get("object") == "error":
+        # The engine failed mid-answer (vLLM streams an error object): worth another try.
+        raise _Retryable(500, None, f"failed mid-answer: {error_message(payload.encode())}")
+    return chunk

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from .budget import (
     MIN_OUTPUT_TOKENS,
@@ -16,7 +17,14 @@ from .budget import (
 )
 from .client import Answer, Client, ContextOverflowError, ServerInfo
 from .encode import ImageFormat, data_url
-from .errors import ContextLengthError, PageError
+from .errors import (
+    AuthenticationError,
+    ContextLengthError,
+    DotsOCRError,
+    ModelNotServedError,
+    PageError,
+    ServerUnreachableError,
+)
 from .layout import Cell, Element, decode_answer, to_elements
 from .pages import PageImage, PageInfo
 from .prompts import chat_body, prompt_text
@@ -52,6 +60,11 @@ class PageResult:
     problems: list[str] = field(default_factory=list)
     requests: int = 0
 
+
+T = TypeVar("T")
+
+# Errors no fallback can help: every further request would fail the same way.
+FATAL = (AuthenticationError, ServerUnreachableError, ModelNotServedError)
 
 # A second look at a page that looped or broke: sampling moves the model off its loop.
 RETRY_TEMPERATURE = 0.5
@@ -94,16 +107,21 @@ class Extractor:
         if first.complete and first.cells:
             return self._done(result, page, first.cells, "layout")
         salvaged = first.cells
-        retry = await self._layout(page, mode, result, RETRY_TEMPERATURE)
-        if retry.complete and (retry.cells or first.complete):
-            # Twice empty: a blank page, not a failure.
-            return self._done(result, page, retry.cells, "retried" if retry.cells else "layout")
-        salvaged = max(salvaged, retry.cells, key=len)
+        # From here on a request that fails costs only its own step: the salvaged cells stay.
+        retry = await self._fallback(self._layout(page, mode, result, RETRY_TEMPERATURE), result)
+        if retry is not None:
+            if retry.complete and (retry.cells or first.complete):
+                # Twice empty: a blank page, not a failure.
+                extraction = "retried" if retry.cells else "layout"
+                return self._done(result, page, retry.cells, extraction)
+            salvaged = max(salvaged, retry.cells, key=len)
         if mode == "layout_all":
-            grounded = await self._grounded(page, result)
-            if grounded is not None:
+            grounded = await self._fallback(self._grounded(page, result), result)
+            if grounded:
                 return self._done(result, page, grounded, "grounded")
-            answer = await self._timed(self.ask(page, "ocr", result), result)
+            answer = await self._fallback(
+                self._timed(self.ask(page, "ocr", result), result), result
+            )
             if answer is not None and _complete(answer, result) and answer.text.strip():
                 whole = Cell(
                     "Text", (0.0, 0.0, float(page.width), float(page.height)), answer.text.strip()
@@ -112,6 +130,16 @@ class Extractor:
         if salvaged:
             return self._done(result, page, salvaged, "salvaged")
         raise PageError("no usable answer after every fallback: " + "; ".join(result.problems))
+
+    async def _fallback(self, call: Awaitable[T], result: PageResult) -> T | None:
+        """One fallback step; a page-level error ends the step, not the page."""
+        try:
+            return await call
+        except FATAL:
+            raise
+        except DotsOCRError as exc:
+            result.problems.append(f"fallback failed: {exc.reason}")
+            return None
 
     def _done(
         self, result: PageResult, page: Prepared, cells: list[Cell], extraction: str
@@ -154,15 +182,24 @@ class Extractor:
             return Cell(cell.category, cell.bbox, answer.text.strip())
 
         try:
-            return list(await asyncio.gather(*(read(c) for c in regions.cells)))
-        except _Incomplete:
+            # A task group cancels the other reads as soon as one fails: none outlives the page.
+            async with asyncio.TaskGroup() as group:
+                reads = [group.create_task(read(c)) for c in regions.cells]
+        except BaseExceptionGroup as failed:
+            errors = failed.exceptions
+            fatal = [e for e in errors if isinstance(e, FATAL)]
+            if fatal:
+                raise fatal[0] from failed
+            if not all(isinstance(e, (_Incomplete, DotsOCRError)) for e in errors):
+                raise
+            result.problems.extend(e.reason for e in errors if isinstance(e, DotsOCRError))
             return None
+        return [r.result() for r in reads]
 
     async def _timed(self, call: Awaitable[Answer], result: PageResult) -> Answer | None:
-        """Run one request under the page deadline; ``None`` when the deadline passed."""
+        """Await one request (``ask`` applies the deadline); ``None`` when the deadline passed."""
         try:
-            async with asyncio.timeout(self.settings.page_timeout):
-                return await call
+            return await call
         except TimeoutError:
             result.problems.append(
                 f"no complete answer within page_timeout={self.settings.page_timeout}s"
@@ -192,13 +229,16 @@ class Extractor:
             )
             result.requests += 1
             try:
-                return await self.client.complete(body, lambda: LoopDetector().feed)
+                return await self.client.complete(
+                    body, lambda: LoopDetector().feed, deadline=self.settings.page_timeout
+                )
             except ContextOverflowError as exc:
                 overflow = exc.overflow
                 self.max_model_len = overflow.max_model_len
                 used = overflow.input_tokens or needed
                 budget = output_budget(overflow.max_model_len, used, self.settings.max_tokens)
-                if attempt == 1 or overflow.input_alone_too_long or budget <= 0:
+                floor = min(MIN_OUTPUT_TOKENS, self.settings.max_tokens)
+                if attempt == 1 or overflow.input_alone_too_long or budget < floor:
                     raise self._too_big(page, used, overflow.max_model_len) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 

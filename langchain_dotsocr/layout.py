@@ -9,6 +9,7 @@ box is kept. Nothing here invents a cell: every cell returned was in the answer.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,6 +123,9 @@ def _to_cell(item: Any, width: int, height: int, problems: list[str]) -> Cell | 
         problems.append(f"a {category} cell with an unusable box {box!r} was dropped")
         return None
     x1, y1, x2, y2 = (float(v) for v in box)
+    if not all(math.isfinite(v) for v in (x1, y1, x2, y2)):  # json.loads takes NaN, Infinity
+        problems.append(f"a {category} cell with a box that is not finite {box!r} was dropped")
+        return None
     x1, x2 = sorted((_clamp(x1, width), _clamp(x2, width)))
     y1, y2 = sorted((_clamp(y1, height), _clamp(y2, height)))
     if x2 <= x1 or y2 <= y1:

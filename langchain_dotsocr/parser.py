@@ -80,4 +80,5 @@ class DotsOCRParser(BaseBlobParser):
 
     def alazy_parse_many(self, blobs: Iterable[Blob]) -> AsyncIterator[Document]:
         """Parse blobs in one run on the running event loop, yielding in source/page order."""
+        self.reports = {}  # each run reports on itself
         return Run(self.settings, self.reports).documents(blobs)

@@ -26,13 +26,10 @@ from .cache import PageCache, document_hash
 from .client import Client, Retry, Timeouts
 from .documents import DocumentBuilder
 from .errors import (
-    AuthenticationError,
     ContextLengthError,
     DotsOCRError,
-    ModelNotServedError,
-    ServerUnreachableError,
 )
-from .extract import Extractor, PageResult, Prepared, prepare
+from .extract import FATAL, Extractor, PageResult, Prepared, prepare
 from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
 from .settings import DotsOCRSettings
@@ -88,10 +85,6 @@ class _Source:
     digest: str
 
 
-# Errors that no page policy can help: every further page would fail the same way.
-FATAL = (AuthenticationError, ServerUnreachableError, ModelNotServedError)
-
-
 class Run:
     """One load over some sources: owns the HTTP client, the threads and the reports."""
 
@@ -117,7 +110,7 @@ class Run:
             s.api_key.get_secret_value() if s.api_key else None,
             timeouts=Timeouts(s.connect_timeout, s.read_timeout, s.page_timeout),
             retry=Retry(tries=s.max_retries, base=s.retry_backoff),
-            max_connections=s.max_concurrency,
+            max_concurrency=s.max_concurrency,
         )
         progress = Progress(s.show_progress)
         producer: asyncio.Task[None] | None = None
@@ -149,8 +142,9 @@ class Run:
             await asyncio.gather(*pending, return_exceptions=True)
             await client.aclose()
             progress.close()
-            self._render.shutdown(wait=True)
-            self._encode.shutdown(wait=True)
+            # Not wait=True: that would block the caller's event loop on a render in progress.
+            self._render.shutdown(wait=False, cancel_futures=True)
+            self._encode.shutdown(wait=False, cancel_futures=True)
 
     def _geometry(self, max_model_len: int | None) -> Geometry:
         s = self.settings
@@ -192,7 +186,6 @@ class Run:
     ) -> None:
         loop = asyncio.get_running_loop()
         raw = asyncio.Semaphore(READ_AHEAD)
-        slots = asyncio.Semaphore(self.settings.max_concurrency)
         for blob in blobs:
             name = str(blob.source or getattr(blob, "path", None) or "<bytes>")
             report = self.reports.setdefault(name, SourceReport(name))
@@ -232,7 +225,7 @@ class Run:
                     except BaseException as exc:  # a bug or MemoryError: fail loudly, not hang
                         _fail(future, exc)
                         raise
-                    task = asyncio.create_task(self._page(extractor, page, future, raw, slots, key))
+                    task = asyncio.create_task(self._page(extractor, page, future, raw, key))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
             finally:
@@ -279,7 +272,6 @@ class Run:
         page: PageImage,
         future: asyncio.Future[_Item],
         raw: asyncio.Semaphore,
-        slots: asyncio.Semaphore,
         key: str | None,
     ) -> None:
         info = page.info
@@ -294,17 +286,26 @@ class Run:
             finally:
                 raw.release()
             del page  # the pixels are no longer needed: only the encoded page waits
-            async with slots:
-                await extractor.extract(prepared, result)
+            await extractor.extract(prepared, result)
             item = result
             if self.cache and key:
-                await self._run_in(self._encode, self.cache.put, key, result)
+                await self._run_in(self._encode, self._store, key, result)
         except DotsOCRError as exc:
             item = _Failure(exc.located(info.source, info.index, info.total), info, result.requests)
         except BaseException as exc:
             _fail(future, exc)
             raise
         future.set_result(item)
+
+    def _store(self, key: str, result: PageResult) -> None:
+        """Cache a page; a cache that cannot be written costs the cache, not the page."""
+        assert self.cache is not None
+        try:
+            self.cache.put(key, result)
+        except OSError as exc:
+            logger.warning(
+                "%s, page %d: not cached (%s)", result.info.source, result.info.index, exc
+            )
 
     def _emit(self, item: _Item, slot: _Slot) -> list[Document]:
         report = slot.report

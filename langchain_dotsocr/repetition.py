@@ -4,7 +4,10 @@ dots.ocr loops on dotted leaders, underscores and empty table rows, and sometime
 whole cell until the token budget is gone (minutes for one page). Three signs are watched:
 the answer's tail repeating a short pattern (one character, an empty table row) far beyond
 what a page holds, the same cell (box, category, text) appearing several times, and one text
-repeated in many consecutive cells (the loop whose box creeps down the page).
+repeated in many consecutive cells whose box moves by the same step each time (the loop that
+creeps down the page). Thresholds leave real pages alone (ruled lines, label sheets, blank
+forms, long numeric tables) at the cost of a few thousand characters before a loop is cut,
+against the tens of thousands a loop would run to.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from typing import TypeGuard
 
 CHECK_EVERY = 256  # characters between checks: keeps the watcher cheap on the event loop
 MAX_PERIOD = 256  # longest repeated unit looked for: a wide empty table row
-MIN_SPAN = 512  # a periodic tail must cover at least this many characters ...
-MIN_REPEATS = 40  # ... and this many periods (40 empty rows in a row is not a real table)
+MIN_SPAN = 2048  # a periodic tail must cover at least this many characters ...
+MIN_REPEATS = 100  # ... and this many periods (100 identical empty rows is not a real table)
 SAME_CELL = 3  # the very same cell this many times
-SAME_TEXT_RUN = 12  # this many consecutive cells with one text
+SAME_TEXT_RUN = 24  # this many consecutive cells with one text and a constant box step
 
 _CELL_START = re.compile(r'\{\s*"bbox"')
 
@@ -33,6 +37,8 @@ class LoopDetector:
         self._seen: dict[str, int] = {}
         self._run_text: str | None = None
         self._run = 0
+        self._box: list[float] | None = None
+        self._step: list[float] | None = None
 
     def feed(self, delta: str) -> str | None:
         self.text += delta
@@ -74,13 +80,26 @@ class LoopDetector:
         try:
             cell = json.loads(raw)
         except ValueError:
-            return None
+            cell = None
         text = cell.get("text") if isinstance(cell, dict) else None
-        if not isinstance(text, str) or not text.strip():
-            self._run_text, self._run = None, 0
+        box = cell.get("bbox") if isinstance(cell, dict) else None
+        if not isinstance(text, str) or not text.strip() or not _is_box(box):
+            self._run, self._run_text, self._box, self._step = 0, None, None, None
             return None
-        self._run = self._run + 1 if text == self._run_text else 1
-        self._run_text = text
+        step = None if self._box is None else [b - a for a, b in zip(self._box, box, strict=True)]
+        if text == self._run_text and (self._run == 1 or step == self._step):
+            self._run += 1
+        else:
+            self._run = 1
+        self._run_text, self._box, self._step = text, box, step
         if self._run >= SAME_TEXT_RUN:
-            return f"loop: {self._run} consecutive cells with the text {text[:40]!r}"
+            return f"loop: {self._run} cells with the text {text[:40]!r}, each a step further"
         return None
+
+
+def _is_box(value: object) -> TypeGuard[list[float]]:
+    return (
+        isinstance(value, list)
+        and len(value) == 4
+        and all(isinstance(v, (int, float)) for v in value)
+    )

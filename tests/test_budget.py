@@ -50,8 +50,10 @@ def test_resize_rule_invariants(h, w):
     rh, rw = smart_resize(h, w)
     assert rh % 28 == 0 and rw % 28 == 0
     assert MIN_PIXELS <= rh * rw <= MAX_PIXELS
-    # Idempotent: an image already resized is left alone (the server changes nothing).
-    assert smart_resize(rh, rw) == (rh, rw)
+    # Idempotent: an image already resized is left alone (the server changes nothing), unless
+    # rounding pushed it past 200:1, which the page layer refuses before sending.
+    if max(rh, rw) / min(rh, rw) <= 200:
+        assert smart_resize(rh, rw) == (rh, rw)
 
 
 def test_output_budget_is_cut_to_the_context():

@@ -168,7 +168,9 @@ def test_quirky_but_complete_answers_need_no_retry(fast, fake, kind):
 
 
 @pytest.mark.parametrize(
-    "kind", ["http_429", "http_500", "http_502", "http_503", "http_504", "drop_before", "drop_mid"]
+    "kind",
+    ["http_429", "http_500", "http_502", "http_503", "http_504", "drop_before", "drop_mid",
+     "garbled_chunk", "error_chunk"],
 )
 def test_transport_faults_are_retried(fast, fake, kind):
     fake.faults = FaultPlan(by_page={0: [kind, kind]}, retry_after=0)
@@ -268,3 +270,44 @@ def test_other_400_is_raised_with_the_server_message_source_and_page(fast, fake)
     fake.faults = FaultPlan(by_page={1: ["http_400"]})
     docs = load(fast, three_pages(), on_error="skip").load()
     assert {d.metadata["page"] for d in docs} == {0, 2}
+
+
+def test_a_failing_fallback_keeps_the_salvaged_cells(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["truncate", "truncate", "http_400", "http_400"]})
+    docs = load(fast).load()
+    assert docs and {d.metadata["extraction"] for d in docs} == {"salvaged"}
+    assert set(got(docs)) < set(expected())
+
+
+def test_grounding_reads_do_not_outlive_their_page(fast, fake):
+    import asyncio
+
+    # layout loops twice, layout_only answers, the first grounding read is cut, the rest hang.
+    fake.faults = FaultPlan(
+        by_page={0: ["loop_table", "loop_cell", "ok", "truncate"] + ["hang"] * 20}, hang_seconds=5
+    )
+
+    async def run():
+        docs = [d async for d in load(fast, max_concurrency=4).alazy_load()]
+        await asyncio.sleep(0.05)  # let generator finalizers scheduled by the loop finish
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+        return docs, others
+
+    docs, others = asyncio.run(run())
+    assert others == []
+    assert docs and {d.metadata["extraction"] for d in docs} <= {"ocr", "salvaged"}
+    hung = [r for r in fake.chat_requests if r.fault == "hang" and "grounding" in r.prompt_mode]
+    assert hung and all(r.disconnected for r in hung)  # cancelled with the failed grounding
+
+
+def test_server_gone_mid_run_stops_the_run_under_any_policy(fast):
+    from tests.fakevllm import FakeVLLM, serve
+
+    pdf = make_pdf([sample_page(i) for i in range(6)])
+    with pytest.raises(ServerUnreachableError, match="docker-compose-vllm.yml"):
+        with serve(FakeVLLM()) as url:
+            docs = DotsOCRLoader(pdf, base_url=url, on_error="skip", retry_backoff=0.01,
+                                 max_concurrency=1).lazy_load()
+            next(docs)
+        for _ in docs:  # the server is gone now
+            pass

@@ -119,3 +119,9 @@ def test_decoder_never_crashes_on_random_text(text):
     decoded = decode_answer(text, W, H)
     for c in decoded.cells:
         assert c.category in text or json.dumps(c.category)[1:-1] in text
+
+
+def test_non_finite_boxes_are_dropped():
+    text = '[{"bbox": [NaN, 2, 30, 40], "category": "Text", "text": "a"}, {"bbox": [1, 2, Infinity, 40], "category": "Text", "text": "b"}, {"bbox": [1, 2, 30, 40], "category": "Text", "text": "c"}]'
+    d = decode_answer(text, W, H)
+    assert [c.text for c in d.cells] == ["c"] and not d.complete

@@ -25,7 +25,11 @@ HTTP_FAULTS: dict[str, int] = {
     "http_503": 503,
     "http_504": 504,
 }
-TRANSPORT_FAULTS = frozenset({"drop_before", "drop_mid", "hang"})
+# garbled_chunk / error_chunk: half the stream, then a chunk that is not JSON / an error
+# object (as vLLM sends when the engine fails mid-answer), then [DONE].
+TRANSPORT_FAULTS = frozenset(
+    {"drop_before", "drop_mid", "hang", "garbled_chunk", "error_chunk"}
+)
 CONTEXT_FAULTS: dict[str, int] = {f"ctx_wording_{i}": i for i in (1, 2, 3, 4)}
 ANSWER_FAULTS = frozenset(
     {

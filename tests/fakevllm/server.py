@@ -482,6 +482,16 @@ class FakeVLLM:
             if fault == "drop_mid" and rec.sent_chars >= n_chars // 2:
                 ex.drop()
                 return
+            if fault in ("garbled_chunk", "error_chunk") and rec.sent_chars >= n_chars // 2:
+                error = {"message": "CUDA error: an illegal memory access was encountered",
+                         "type": "InternalServerError", "param": None, "code": 500}
+                bad = b'data: {"id": "chatcmpl-' if fault == "garbled_chunk" else (
+                    b"data: " + _compact({"error": error}))
+                rec.finish_reason = fault
+                ex.stream(bad + b"\n\n")
+                ex.stream(b"data: [DONE]\n\n")
+                ex.end_stream()
+                return
             if following is None:
                 break
             current = following
