@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from langchain_core.documents.base import Blob
@@ -271,3 +272,19 @@ def test_parse_file_example_runs(base_url, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Title" in done.stdout and "'# Title 0'" in done.stdout
     assert "1 pages done, 0 needed help, 0 failed, 1 requests" in done.stdout
+
+
+def test_parser_plugs_into_generic_loader(fast, tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community is sunsetting
+        from langchain_community.document_loaders.generic import GenericLoader
+
+    for i in range(2):
+        (tmp_path / f"doc{i}.pdf").write_bytes(make_pdf([sample_page(i)]))
+    (tmp_path / "notes.txt").write_text("not matched by the glob")
+    loader = GenericLoader.from_filesystem(tmp_path, glob="*.pdf", parser=DotsOCRParser(**fast))
+    docs = loader.load()
+    assert len(docs) == 2 * len(sample_page(0).boxes)
+    assert {Path(d.metadata["source"]).name for d in docs} == {"doc0.pdf", "doc1.pdf"}
