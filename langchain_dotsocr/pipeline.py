@@ -121,9 +121,16 @@ class Run:
             geometry = self._geometry(server.max_model_len)
             order: asyncio.Queue[_Slot | None] = asyncio.Queue()
             window = asyncio.Semaphore(s.max_concurrency + READ_AHEAD)
-            producer = asyncio.create_task(
-                self._produce(blobs, geometry, extractor, order, window, progress)
-            )
+
+            async def produce() -> None:
+                try:
+                    await self._produce(blobs, geometry, extractor, order, window, progress)
+                finally:
+                    # Always close the order, so the consumer never waits for a producer that
+                    # died: it meets the failed page's exception, or the producer's own.
+                    order.put_nowait(None)
+
+            producer = asyncio.create_task(produce())
             while (slot := await order.get()) is not None:
                 if slot.item is None:
                     for doc in slot.builder.finish():
@@ -160,22 +167,6 @@ class Run:
         return Geometry(dpi=s.dpi, min_pixels=s.min_pixels, max_pixels=max_pixels)
 
     async def _produce(
-        self,
-        blobs: Iterable[Blob],
-        geometry: Geometry,
-        extractor: Extractor,
-        order: asyncio.Queue[_Slot | None],
-        window: asyncio.Semaphore,
-        progress: Progress,
-    ) -> None:
-        try:
-            await self._produce_all(blobs, geometry, extractor, order, window, progress)
-        finally:
-            # Always close the order, so the consumer never waits for a producer that died: it
-            # then meets the failed page's exception, or the producer's own when it awaits it.
-            order.put_nowait(None)
-
-    async def _produce_all(
         self,
         blobs: Iterable[Blob],
         geometry: Geometry,
