@@ -9,7 +9,6 @@ import json
 import math
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
