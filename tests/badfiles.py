@@ -17,6 +17,8 @@ import struct
 import zipfile
 import zlib
 
+from tests.fakevllm.scene import write_pdf
+
 # The 32 padding bytes of the standard security handler (ISO 32000-1, algorithm 2, step a).
 _PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
 _KEY_BYTES = 16  # 128-bit RC4
@@ -93,23 +95,6 @@ def split_objects(pdf: bytes) -> tuple[list[bytes], int]:
         bodies.append(chunk[len(head) : -len(b"\nendobj\n")])
     root = int(re.search(rb"/Root (\d+) 0 R", table).group(1))  # type: ignore[union-attr]
     return bodies, root
-
-
-def write_pdf(bodies: list[bytes], root: int, trailer_extra: str = "") -> bytes:
-    """A PDF of these object bodies (numbered from 1) with a fresh xref table."""
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(bodies) + 1}\n0000000000 65535 f \n".encode())
-    for off in offsets:
-        out.write(f"{off:010d} 00000 n \n".encode())
-    trailer = f"trailer\n<< /Size {len(bodies) + 1} /Root {root} 0 R {trailer_extra}>>\n"
-    out.write(f"{trailer}startxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
 
 
 _HEX_STRING = re.compile(rb"(?<![<])<([0-9A-Fa-f]*)>(?!>)")

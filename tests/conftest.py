@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakevllm import FakeVLLM, serve
+from tests.fakevllm import FakeVLLM, make_pdf, sample_page, serve
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +43,11 @@ def base_url(_server, fake):
 def fast(base_url):
     """Loader options for tests: the double's URL and short retry pauses."""
     return {"base_url": base_url, "retry_backoff": 0.01, "max_concurrency": 4}
+
+
+@pytest.fixture
+def pdf(tmp_path):
+    """A two-page PDF of the double's sample pages, on disk."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(make_pdf([sample_page(0), sample_page(1)]))
+    return path

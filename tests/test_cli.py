@@ -39,13 +39,6 @@ def env(base_url, monkeypatch):
     return base_url
 
 
-@pytest.fixture
-def pdf(tmp_path):
-    path = tmp_path / "report.pdf"
-    path.write_bytes(make_pdf([sample_page(0), sample_page(1)]))
-    return path
-
-
 def run(capsys, *argv):
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()

@@ -16,10 +16,9 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import pytest
 
 from langchain_dotsocr import DotsOCRLoader
-from tests.fakevllm import Box, FakeVLLM, element_text, make_image, make_pdf, sample_page, serve
+from tests.fakevllm import Box, FakeVLLM, element_text, make_image, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -40,13 +39,6 @@ def load_example(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture
-def pdf(tmp_path):
-    path = tmp_path / "report.pdf"
-    path.write_bytes(make_pdf([sample_page(0), sample_page(1)]))
-    return path
 
 
 # -- rag_ingest.py ---------------------------------------------------------------------------

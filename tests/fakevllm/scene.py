@@ -311,18 +311,22 @@ def make_pdf(pages: Sequence[PageSpec], *, kind: str = "image", oversample: int 
     objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_obj} 0 R >>".encode()
     kid_refs = " ".join(f"{k} 0 R" for k in kids)
     objects[pages_obj - 1] = f"<< /Type /Pages /Kids [{kid_refs}] /Count {len(kids)} >>".encode()
+    return write_pdf(objects, catalog)
 
+
+def write_pdf(bodies: Sequence[bytes], root: int, trailer_extra: str = "") -> bytes:
+    """A PDF of these object bodies (numbered from 1) with a fresh xref table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
-    for i, body in enumerate(objects, start=1):
+    for number, body in enumerate(bodies, start=1):
         offsets.append(out.tell())
-        out.write(f"{i} 0 obj\n".encode() + body + b"\nendobj\n")
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
     xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    out.write(f"xref\n0 {len(bodies) + 1}\n0000000000 65535 f \n".encode())
     for off in offsets:
         out.write(f"{off:010d} 00000 n \n".encode())
-    trailer = f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R >>\n"
+    trailer = f"trailer\n<< /Size {len(bodies) + 1} /Root {root} 0 R {trailer_extra}>>\n"
     out.write(f"{trailer}startxref\n{xref}\n%%EOF\n".encode())
     return out.getvalue()
 
