@@ -3,6 +3,7 @@
 
     apt-get install fonts-dejavu-core fonts-dejavu-extra fonts-wqy-microhei
     python tools/make_reference_pages.py            # rewrites langchain_dotsocr/reference/
+    python tools/make_reference_pages.py OUT_DIR    # or writes them elsewhere
 
 Every page is drawn here, cell by cell, so its truth is exact: each cell's box is the ink of
 what was drawn for it (padded by 2 px), its text what was drawn. Pages are drawn at 200 dpi
@@ -474,22 +475,29 @@ def skew(page: Page, degrees: float) -> Page:
 PAGES = (text_page, table_page, formula_page, cyrillic_page, chinese_page, scan_page)
 
 
-def main() -> int:
-    missing = [p for p in (SANS, SANS_BOLD, SERIF, SERIF_ITALIC, CJK) if not p.exists()]
+def fonts_missing() -> list[Path]:
+    """The fonts the pages need that this machine does not have."""
+    return [p for p in (SANS, SANS_BOLD, SERIF, SERIF_ITALIC, CJK) if not p.exists()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0]) if args else OUT
+    missing = fonts_missing()
     if missing:
         print("missing fonts: " + ", ".join(map(str, missing)), file=sys.stderr)
         print("apt-get install fonts-dejavu-core fonts-dejavu-extra fonts-wqy-microhei",
               file=sys.stderr)
         return 1
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     for make in PAGES:
         page = make()
-        png = OUT / f"{page.name}.png"
+        png = out / f"{page.name}.png"
         page.image.save(png, "PNG", optimize=True)
         lines = ",\n".join(
             "  " + json.dumps(c, ensure_ascii=False) for c in page.cells
         )
-        (OUT / f"{page.name}.png.json").write_text(
+        (out / f"{page.name}.png.json").write_text(
             '{"cells": [\n' + lines + "\n]}\n", encoding="utf-8"
         )
         print(f"{png.name}: {page.width}x{page.height} px, {len(page.cells)} cells, "
