@@ -114,7 +114,7 @@ def test_a_table_with_columns_dropped(base_url, fake):
     check = read(base_url)
     (truth,) = [c for p in reference_pages() if p.name == "table" for c in p.cells
                 if c.category == "Table"]
-    rows, cols = table_shape(truth.text or "")
+    _rows, cols = table_shape(truth.text or "")
     (verdict,) = by_symptom(check, "table_structure")
     assert verdict.pages == ("table",) and verdict.level == "fail"
     assert f"the {cols}-column table" in verdict.message

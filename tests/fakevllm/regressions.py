@@ -49,10 +49,10 @@ def drop_columns(html: str) -> str:
     out = []
     for row, mine in zip(parsed, starts, strict=True):
         cells = []
-        for ((rowspan, colspan), tag, attrs, body), start in zip(row, mine, strict=True):
+        for (_, tag, attrs, body), start in zip(row, mine, strict=True):
             if start >= keep:
                 continue
-            attrs = _SPAN.sub(lambda m: _clip(m, start, keep), attrs)
+            attrs = _SPAN.sub(lambda m, start=start: _clip(m, start, keep), attrs)
             cells.append(f"<{tag}{attrs}>{body}</{tag}>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     rebuilt = iter(out)
