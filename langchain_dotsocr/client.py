@@ -1,8 +1,9 @@
-"""The HTTP side: discover the server, send one page, stream the answer, retry transport faults.
+"""The HTTP side of one server: discover it, send one request, stream the answer.
 
-Transport faults (429, 5xx, refused or dropped connections, idle reads) are retried here with
-exponential backoff and jitter. What to do about the *content* of an answer (truncated,
-looping, invalid) is decided by the caller; the two kinds of retry never mix.
+One try per call: which server, how often and after what pause a transport fault (429, 5xx,
+refused or dropped connections, idle reads) is tried again is decided in :mod:`.servers`.
+What to do about the *content* of an answer (truncated, looping, invalid) is decided by the
+readers; the two kinds of retry never mix.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Answer:
     text: str
     finish_reason: str | None
     completion_tokens: int | None = None
+    prompt_tokens: int | None = None
 
 
 class ContextOverflowError(ContextLengthError):
@@ -86,12 +88,13 @@ class TransportError(ServerError):
     """A transport fault that survived every retry."""
 
 
-# Given each streamed delta, a watcher returns a reason to stop, or None.
-Watcher = Callable[[str], str | None]
+# Given each streamed delta and the tokens generated so far, a watcher returns a reason to
+# stop, or None.
+Watcher = Callable[[str, int], str | None]
 
 
 class Client:
-    """An async client of vLLM's OpenAI-compatible API. One per load run."""
+    """An async client of one server's OpenAI-compatible API. One per server and run."""
 
     def __init__(
         self,
@@ -111,13 +114,11 @@ class Client:
             timeout=httpx.Timeout(
                 connect=timeouts.connect, read=timeouts.read, write=60.0, pool=None
             ),
-            # No cap on the pool: requests are capped by our semaphore instead, so none ever
+            # No cap on the pool: requests are capped by the run's limiter instead, so none ever
             # waits in httpcore's pool, where a cancelled waiter can leak a connection slot
             # for good (encode/httpcore#1093): cancelling is how loops are stopped.
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=max_concurrency),
         )
-        # Every request in flight, from any page or fallback, holds one of these.
-        self._slots = asyncio.Semaphore(max_concurrency)
         self.requests_sent = 0
 
     async def aclose(self) -> None:
@@ -151,44 +152,19 @@ class Client:
         limit = max_model_len or served[model].get("max_model_len")
         return ServerInfo(model, int(limit) if limit else None, tuple(served))
 
-    async def complete(
-        self,
-        body: dict[str, Any],
-        watcher: Callable[[], Watcher] | None = None,
-        deadline: float | None = None,
-    ) -> Answer:
-        """Stream one chat completion; stop early when the watcher names a reason.
+    async def stream(self, body: dict[str, Any], watch: Watcher | None = None) -> Answer:
+        """Send one chat completion and read its answer: one try, no retry.
 
-        ``watcher`` makes a fresh watcher for every try, so a dropped try leaves no trace.
-        ``deadline`` (seconds) bounds each try from the moment it has a slot, so time spent
-        queueing behind other pages never counts; past it, :class:`TimeoutError`.
+        Streams when ``body`` asks to; ``watch`` sees each delta and may stop the answer early.
+        Raises :class:`RetryableError` or an ``httpx.TransportError`` for a fault worth another
+        try, a :class:`ServerError` (or subclass) for an answer that is final.
         """
-        for attempt in range(self.retry.tries):
-            try:
-                async with self._slots, asyncio.timeout(deadline):  # the try, not the backoff
-                    return await self._stream_once(body, watcher() if watcher else None)
-            except (httpx.TransportError, _Retryable) as exc:
-                retry_after = exc.retry_after if isinstance(exc, _Retryable) else None
-                if attempt + 1 >= self.retry.tries:
-                    if isinstance(exc, httpx.ConnectError):  # the server went away mid-run
-                        raise self._unreachable(exc) from exc
-                    raise TransportError(
-                        f"gave up after {self.retry.tries} tries: {_describe(exc)}"
-                    ) from exc
-                delay = self.retry.delay(attempt, retry_after)
-                logger.info(
-                    "transport fault (%s); retry %d in %.1fs", _describe(exc), attempt + 1, delay
-                )
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _stream_once(self, body: dict[str, Any], watch: Watcher | None) -> Answer:
         self.requests_sent += 1
         async with self._http.stream("POST", "/chat/completions", json=body) as response:
             if response.status_code != 200:
                 content = await response.aread()
                 if response.status_code in RETRY_STATUS:
-                    raise _Retryable(
+                    raise RetryableError(
                         response.status_code,
                         response.headers.get("retry-after"),
                         error_message(content),
@@ -203,11 +179,11 @@ class Client:
             try:
                 response: httpx.Response = await call()
             except httpx.ConnectError as exc:
-                raise self._unreachable(exc) from exc
+                raise self.unreachable(exc) from exc
             except httpx.TransportError as exc:
                 if attempt + 1 >= self.retry.tries:
                     raise TransportError(
-                        f"gave up after {self.retry.tries} tries: {_describe(exc)}"
+                        f"gave up after {self.retry.tries} tries: {describe(exc)}"
                     ) from exc
                 await asyncio.sleep(self.retry.delay(attempt))
                 continue
@@ -219,9 +195,9 @@ class Client:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _unreachable(self, exc: Exception) -> ServerUnreachableError:
+    def unreachable(self, exc: Exception) -> ServerUnreachableError:
         return ServerUnreachableError(
-            f"cannot connect to {self.base_url} ({_describe(exc)}). " + COMPOSE_HINT
+            f"cannot connect to {self.base_url} ({describe(exc)}). " + COMPOSE_HINT
         )
 
     def _raise_for_status(self, status: int, content: bytes) -> None:
@@ -242,7 +218,9 @@ class Client:
         raise ServerError(f"HTTP {status}: {message}")
 
 
-class _Retryable(Exception):
+class RetryableError(Exception):
+    """An answer worth another try: 429 or a 5xx status, or an error sent mid-stream."""
+
     def __init__(self, status: int, retry_after: str | None, message: str) -> None:
         super().__init__(f"HTTP {status}: {message}")
         self.retry_after = _seconds(retry_after)
@@ -255,7 +233,7 @@ def _seconds(value: str | None) -> float | None:
         return None  # an HTTP date: fall back to our own backoff
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
@@ -266,13 +244,21 @@ def _answer_of(data: dict[str, Any]) -> Answer:
         choice["message"].get("content") or "",
         choice.get("finish_reason"),
         usage.get("completion_tokens"),
+        usage.get("prompt_tokens"),
     )
 
 
 async def _read_stream(response: httpx.Response, watch: Watcher | None) -> Answer:
     parts: list[str] = []
     finish: str | None = None
-    tokens: int | None = None
+    usage: dict[str, Any] = {}
+    estimate = 0.0  # tokens so far when the server does not report them per chunk
+
+    def answer(reason: str | None) -> Answer:
+        return Answer(
+            "".join(parts), reason, usage.get("completion_tokens"), usage.get("prompt_tokens")
+        )
+
     async for line in response.aiter_lines():
         if not line.startswith("data:"):
             continue
@@ -280,21 +266,23 @@ async def _read_stream(response: httpx.Response, watch: Watcher | None) -> Answe
         if payload == "[DONE]":
             break
         chunk = _chunk(payload)
-        if chunk.get("usage"):
-            tokens = chunk["usage"].get("completion_tokens")
+        usage = chunk.get("usage") or usage
         for choice in chunk.get("choices") or ():
             delta = (choice.get("delta") or {}).get("content")
             if delta:
                 parts.append(delta)
-                reason = watch(delta) if watch else None
+                # Without per-chunk usage: an upper estimate, as budget.text_tokens makes it.
+                estimate += len(delta.encode("utf-8")) / 3
+                tokens = usage.get("completion_tokens") or int(estimate)
+                reason = watch(delta, tokens) if watch else None
                 if reason:
                     # Leaving the block closes the connection, which makes vLLM abort the request.
-                    return Answer("".join(parts), reason, tokens)
+                    return answer(reason)
             finish = choice.get("finish_reason") or finish
     else:
         if finish is None:
             raise httpx.RemoteProtocolError("the stream ended without a finish reason")
-    return Answer("".join(parts), finish, tokens)
+    return answer(finish)
 
 
 def _chunk(payload: str) -> dict[str, Any]:
@@ -309,5 +297,5 @@ def _chunk(payload: str) -> dict[str, Any]:
         )
     if "error" in chunk or chunk.get("object") == "error":
         # The engine failed mid-answer (vLLM streams an error object): worth another try.
-        raise _Retryable(500, None, f"failed mid-answer: {error_message(payload.encode())}")
+        raise RetryableError(500, None, f"failed mid-answer: {error_message(payload.encode())}")
     return chunk

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from typing import Literal
 
 from PIL import Image
 
 ImageFormat = Literal["png", "jpeg"]
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """An image as it is sent: its data URL and its size in pixels (multiples of 28)."""
+
+    url: str
+    width: int
+    height: int
 
 
 def data_url(image: Image.Image, fmt: ImageFormat = "png", quality: int = 90) -> str:
@@ -25,3 +35,15 @@ def data_url(image: Image.Image, fmt: ImageFormat = "png", quality: int = 90) ->
         image.save(buffer, format="PNG", compress_level=1)
         mime = "image/png"
     return f"data:{mime};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def encode_image(image: Image.Image, fmt: ImageFormat = "png", quality: int = 90) -> EncodedImage:
+    """``image`` ready to send."""
+    return EncodedImage(data_url(image, fmt, quality), image.width, image.height)
+
+
+def decode_image(encoded: EncodedImage) -> Image.Image:
+    """The pixels of an encoded image again (RGB), for a page read in parts."""
+    data = base64.b64decode(encoded.url.partition(",")[2])
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB")

@@ -7,19 +7,10 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from .budget import (
-    MIN_OUTPUT_TOKENS,
-    SAFETY_MARGIN,
-    image_tokens,
-    output_budget,
-    prompt_tokens,
-    required_context,
-)
-from .client import Answer, Client, ContextOverflowError, ServerInfo
-from .encode import ImageFormat, data_url
+from .client import Answer
+from .encode import EncodedImage, ImageFormat, encode_image
 from .errors import (
     AuthenticationError,
-    ContextLengthError,
     DotsOCRError,
     ModelNotServedError,
     PageError,
@@ -27,9 +18,9 @@ from .errors import (
 )
 from .layout import Cell, Element, decode_answer, to_elements
 from .pages import PageImage, PageInfo
-from .prompts import chat_body, prompt_text
 from .repetition import LoopDetector
 from .sanitize import clean_table
+from .servers import Request, Servers, Tally
 from .settings import DotsOCRSettings
 
 
@@ -38,15 +29,20 @@ class Prepared:
     """A page encoded for sending; the pixels are no longer held."""
 
     info: PageInfo
-    width: int
-    height: int
-    url: str
+    image: EncodedImage
+
+    @property
+    def width(self) -> int:
+        return self.image.width
+
+    @property
+    def height(self) -> int:
+        return self.image.height
 
 
 def prepare(page: PageImage, fmt: ImageFormat = "png", quality: int = 90) -> Prepared:
     """Encode a rendered page (runs in a worker thread, off the event loop)."""
-    url = data_url(page.image, fmt, quality)
-    return Prepared(page.info, page.image.width, page.image.height, url)
+    return Prepared(page.info, encode_image(page.image, fmt, quality))
 
 
 @dataclass
@@ -58,7 +54,12 @@ class PageResult:
     text: str | None = None
     extraction: str = "layout"
     problems: list[str] = field(default_factory=list)
-    requests: int = 0
+    tally: Tally = field(default_factory=Tally)
+
+    @property
+    def requests(self) -> int:
+        """Requests sent for the page (transport retries not counted)."""
+        return self.tally.requests
 
 
 T = TypeVar("T")
@@ -88,11 +89,9 @@ class Extractor:
     kept. ``extraction`` says which way the page was read.
     """
 
-    def __init__(self, client: Client, server: ServerInfo, settings: DotsOCRSettings) -> None:
-        self.client = client
-        self.server = server
+    def __init__(self, servers: Servers, settings: DotsOCRSettings) -> None:
+        self.servers = servers
         self.settings = settings
-        self.max_model_len = server.max_model_len
 
     async def extract(self, page: Prepared, result: PageResult) -> PageResult:
         """Fill ``result`` for ``page``; raises a :class:`DotsOCRError` when the page fails."""
@@ -214,44 +213,9 @@ class Extractor:
         box: tuple[int, int, int, int] | None = None,
         temperature: float | None = None,
     ) -> Answer:
-        """Send one request with a budget that fits; after a context-length 400, once more."""
-        text = prompt_text(mode, box)
-        needed = prompt_tokens(page.height, page.width, mode)
-        budget = self._budget(page, needed)
-        for attempt in (0, 1):
-            body = chat_body(
-                model=self.server.model,
-                image_url=page.url,
-                text=text,
-                max_tokens=budget,
-                temperature=self.settings.temperature if temperature is None else temperature,
-                top_p=self.settings.top_p,
-            )
-            result.requests += 1
-            try:
-                return await self.client.complete(
-                    body, lambda: LoopDetector().feed, deadline=self.settings.page_timeout
-                )
-            except ContextOverflowError as exc:
-                overflow = exc.overflow
-                self.max_model_len = overflow.max_model_len
-                used = overflow.input_tokens or needed
-                budget = output_budget(overflow.max_model_len, used, self.settings.max_tokens)
-                floor = min(MIN_OUTPUT_TOKENS, self.settings.max_tokens)
-                if attempt == 1 or overflow.input_alone_too_long or budget < floor:
-                    raise self._too_big(page, used, overflow.max_model_len) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _budget(self, page: Prepared, needed: int) -> int:
-        if self.max_model_len is None:
-            return self.settings.max_tokens
-        budget = output_budget(self.max_model_len, needed, self.settings.max_tokens)
-        if budget < min(MIN_OUTPUT_TOKENS, self.settings.max_tokens):
-            raise self._too_big(page, needed, self.max_model_len)
-        return budget
-
-    def _too_big(self, page: Prepared, needed: int, limit: int) -> ContextLengthError:
-        return context_error(page.info, page.width, page.height, needed, limit, self.settings)
+        """One request about ``page``, watched for loops."""
+        request = Request(page.image, mode, box, temperature, group=page.info)
+        return await self.servers.ask(request, result.tally, lambda budget: LoopDetector().feed)
 
 
 class _Incomplete(Exception):
@@ -263,26 +227,3 @@ def _complete(answer: Answer, result: PageResult) -> bool:
         return True
     result.problems.append(f"answer ended with finish_reason={answer.finish_reason!r}")
     return False
-
-
-def context_error(
-    info: PageInfo, width: int, height: int, needed: int, limit: int, settings: DotsOCRSettings
-) -> ContextLengthError:
-    """The error for a page that does not fit, with the numbers and the flag to change."""
-    want = required_context(
-        width,
-        height,
-        mode=settings.prompt_mode,
-        max_tokens=settings.max_tokens,
-        max_pixels=settings.max_pixels,
-    )
-    return ContextLengthError(
-        f"the page image ({width}x{height} px, {image_tokens(height, width)} image tokens, "
-        f"about {needed} input tokens with the prompt) leaves no room for an answer in the "
-        f"server's max_model_len of {limit} (a margin of {SAFETY_MARGIN} and at least "
-        f"{MIN_OUTPUT_TOKENS} output tokens are kept). Start vLLM with --max-model-len {want} "
-        "(see docker-compose-vllm.yml), or lower dpi / max_pixels, or leave "
-        "downscale_to_fit=True",
-        source=info.source,
-        page=info.index,
-    )

@@ -23,7 +23,6 @@ from langchain_core.documents.base import Blob
 
 from .budget import fit_max_pixels
 from .cache import PageCache, document_hash
-from .client import Client, Retry, Timeouts
 from .documents import DocumentBuilder
 from .errors import (
     ContextLengthError,
@@ -32,6 +31,7 @@ from .errors import (
 from .extract import FATAL, Extractor, PageResult, Prepared, prepare
 from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
+from .servers import Servers
 from .settings import DotsOCRSettings
 
 logger = logging.getLogger("langchain_dotsocr")
@@ -105,20 +105,14 @@ class Run:
 
     async def documents(self, blobs: Iterable[Blob]) -> AsyncIterator[Document]:
         s = self.settings
-        client = Client(
-            s.base_url,
-            s.api_key.get_secret_value() if s.api_key else None,
-            timeouts=Timeouts(s.connect_timeout, s.read_timeout, s.page_timeout),
-            retry=Retry(tries=s.max_retries, base=s.retry_backoff),
-            max_concurrency=s.max_concurrency,
-        )
+        servers = Servers(s)
         progress = Progress(s.show_progress)
         producer: asyncio.Task[None] | None = None
         try:
-            server = await client.discover(s.model, s.max_model_len)
-            self.model = server.model
-            extractor = Extractor(client, server, s)
-            geometry = self._geometry(server.max_model_len)
+            await servers.start()
+            self.model = servers.model
+            extractor = Extractor(servers, s)
+            geometry = self._geometry(servers.max_model_len)
             order: asyncio.Queue[_Slot | None] = asyncio.Queue()
             window = asyncio.Semaphore(s.max_concurrency + READ_AHEAD)
 
@@ -147,7 +141,7 @@ class Run:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-            await client.aclose()
+            await servers.aclose()
             progress.close()
             # Not wait=True: that would block the caller's event loop on a render in progress.
             self._render.shutdown(wait=False, cancel_futures=True)

@@ -40,7 +40,8 @@ class LoopDetector:
         self._box: list[float] | None = None
         self._step: list[float] | None = None
 
-    def feed(self, delta: str) -> str | None:
+    def feed(self, delta: str, tokens: int = 0) -> str | None:
+        """Take the next delta (and the tokens generated so far, unused here)."""
         self.text += delta
         if len(self.text) - self._checked < CHECK_EVERY:
             return None

@@ -770,29 +770,23 @@ def test_clean_table_keeps_table_markup_and_spans_only():
 
 def documents_of_answer(answer: str, **options):
     """Documents of one 560x728 px image page whose model answer is ``answer``."""
-    import asyncio
-
-    from langchain_dotsocr.client import Client, ServerInfo
     from langchain_dotsocr.documents import DocumentBuilder
+    from langchain_dotsocr.encode import EncodedImage
     from langchain_dotsocr.extract import Extractor, PageResult, Prepared
     from langchain_dotsocr.layout import decode_answer
     from langchain_dotsocr.pages import PageInfo
+    from langchain_dotsocr.servers import Servers
     from langchain_dotsocr.settings import DotsOCRSettings
 
     settings = DotsOCRSettings(**options)
     info = PageInfo("page.png", 0, 1, 560.0, 728.0, "px", 560 * 728)
-    page = Prepared(info, 560, 728, "data:image/png;base64,")
+    page = Prepared(info, EncodedImage("data:image/png;base64,", 560, 728))
     decoded = decode_answer(answer, page.width, page.height)
     assert decoded.complete
-    client = Client("http://127.0.0.1:9/v1", None)  # never used: no request is sent
-    try:
-        server = ServerInfo("rednote-hilab/dots.ocr", 32768, ("rednote-hilab/dots.ocr",))
-        result = Extractor(client, server, settings)._done(
-            PageResult(info), page, decoded.cells, "layout"
-        )
-    finally:
-        asyncio.run(client.aclose())
-    return DocumentBuilder(settings, server.model).page(result)
+    # Never started: no request is sent.
+    extractor = Extractor(Servers(settings), settings)
+    result = extractor._done(PageResult(info), page, decoded.cells, "layout")
+    return DocumentBuilder(settings, "rednote-hilab/dots.ocr").page(result)
 
 
 ANSWER = json.dumps(
