@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .budget import fit_max_pixels, output_budget, prompt_tokens, required_context, smart_resize
-from .client import Client, Retry, Timeouts
 from .pages import Geometry, pdf_pixel_size
 from .readcheck import ReadCheck, read_reference
 from .readreport import read_dict, read_lines
 from .readverdict import Verdict, summarise, verdicts
+from .servers import Servers
 from .settings import DotsOCRSettings
 
 #: Page sizes checked, in PDF points.
@@ -146,20 +146,14 @@ async def check_server(settings: DotsOCRSettings, *, read: bool = False) -> Serv
             check = asyncio.run(check_server(DotsOCRSettings(), read=True))
             print(check.ok, [v.message for v in check.verdicts])
     """
-    key = settings.api_key.get_secret_value() if settings.api_key else None
-    client = Client(
-        settings.base_url,
-        key,
-        timeouts=Timeouts(settings.connect_timeout, settings.read_timeout),
-        retry=Retry(tries=settings.max_retries, base=settings.retry_backoff),
-    )
+    servers = Servers(settings)
     reading = None
     try:
-        info = await client.discover(settings.model, settings.max_model_len)
+        info = await servers.start()
         if read:
-            reading = await read_reference(client, info.model, info.max_model_len, settings)
+            reading = await read_reference(servers, settings)
     finally:
-        await client.aclose()
+        await servers.aclose()
     pages = page_fits(settings, settings.dpi)
     limit = info.max_model_len
     best = None
@@ -168,7 +162,7 @@ async def check_server(settings: DotsOCRSettings, *, read: bool = False) -> Serv
     elif limit is not None:
         best = math.floor(settings.dpi)
     return ServerCheck(
-        client.base_url,
+        servers.client.base_url,
         info.model,
         info.served,
         limit,

@@ -1,11 +1,12 @@
 """Does the server read right? Send the reference pages as the loader would and score the answers.
 
-Each page goes out once, as the loader sends a page (same prompt, sizing, image encoding,
-output budget and sampling; the ``layout_all`` prompt whatever ``prompt_mode`` says, since
-boxes and text are what is checked), one page after the other so the time of one is not the
-queue of another. The server's first answer is judged as it is: no re-ask, no salvage, no
-fallback, which would hide the very symptoms looked for. Transport faults (429, 5xx, dropped
-connections) are retried as the loader retries them: they say nothing about reading.
+Each page goes out once through the loader's own request path (:class:`.servers.Servers`:
+same sizing, image encoding, output budget, sampling and loop watch; the ``layout_all`` prompt
+whatever ``prompt_mode`` says, since boxes and text are what is checked), one page after the
+other so the time of one is not the queue of another. The server's first answer is judged as
+it is: no re-ask, no salvage, no fallback (which live in :mod:`.extract`, not used here), as
+they would hide the very symptoms looked for. Transport faults (429, 5xx, dropped connections)
+are retried as the loader retries them: they say nothing about reading.
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from .budget import MIN_OUTPUT_TOKENS, output_budget, prompt_tokens
-from .client import Answer, Client
-from .encode import data_url
+from .client import Answer
+from .encode import encode_image
 from .errors import DotsOCRError
-from .extract import FATAL, context_error
+from .extract import FATAL
 from .layout import Cell, decode_answer
 from .pages import Geometry, PageImage, open_pages
-from .prompts import chat_body, prompt_text
 from .readscore import PageScore, score_page
 from .reference import ReferencePage, reference_pages
 from .repetition import LoopDetector
+from .servers import Request, Servers, Tally
 from .settings import DotsOCRSettings
 
 __all__ = ["Parse", "ReadCheck", "ReadPage", "read_reference"]
@@ -83,47 +83,25 @@ def render(page: ReferencePage, settings: DotsOCRSettings) -> PageImage:
         document.close()
 
 
-async def ask_once(
-    client: Client,
-    model: str,
-    max_model_len: int | None,
-    page: PageImage,
-    settings: DotsOCRSettings,
-) -> Answer:
+async def ask_once(servers: Servers, page: PageImage, settings: DotsOCRSettings) -> Answer:
     """Send one page as the loader's first request for it; the server's answer, unjudged."""
-    width, height = page.image.size
-    needed = prompt_tokens(height, width, PROMPT_MODE)
-    budget = settings.max_tokens
-    if max_model_len is not None:
-        budget = output_budget(max_model_len, needed, settings.max_tokens)
-        if budget < min(MIN_OUTPUT_TOKENS, settings.max_tokens):
-            raise context_error(page.info, width, height, needed, max_model_len, settings)
-    body = chat_body(
-        model=model,
-        image_url=data_url(page.image, settings.image_format, settings.jpeg_quality),
-        text=prompt_text(PROMPT_MODE),
-        max_tokens=budget,
-        temperature=settings.temperature,
-        top_p=settings.top_p,
-    )
-    return await client.complete(
-        body, lambda: LoopDetector().feed, deadline=settings.page_timeout
-    )
+    image = encode_image(page.image, settings.image_format, settings.jpeg_quality)
+    request = Request(image, PROMPT_MODE, group=page.info.source)
+    return await servers.ask(request, Tally(), lambda budget: LoopDetector().feed)
 
 
-async def read_reference(
-    client: Client, model: str, max_model_len: int | None, settings: DotsOCRSettings
-) -> ReadCheck:
+async def read_reference(servers: Servers, settings: DotsOCRSettings) -> ReadCheck:
     """Send every reference page once, one after the other, and score each answer.
 
-    Raises what no page can survive (unreachable server, refused key, model not served).
+    ``servers`` must be started. Raises what no page can survive (unreachable server, refused
+    key, model not served).
     """
     pages = []
     for reference in reference_pages():
         image = render(reference, settings)
         start = time.monotonic()
         try:
-            answer = await ask_once(client, model, max_model_len, image, settings)
+            answer = await ask_once(servers, image, settings)
         except FATAL:
             raise
         except (DotsOCRError, TimeoutError) as exc:
