@@ -32,12 +32,16 @@ _SAMPLE_TARGET = 80_000  # pixels of the coarse grid
 
 @dataclass(frozen=True)
 class Element:
-    """A detected element: its identity and its box in pixels of the image searched."""
+    """A detected element: its identity and its box in pixels of the image searched.
+
+    ``text`` is what the element says when it is not the scene's ``element_text`` (the
+    reference pages, :mod:`.reference`)."""
 
     category: str
     n: int
     bbox: tuple[int, int, int, int]
     rows: tuple[tuple[int, int], ...] = ()  # (top, bottom) of each stripe, when striped
+    text: str | None = None
 
 
 def _mask(im: Image.Image, colour: tuple[int, int, int], tolerance: int) -> Image.Image:
