@@ -184,3 +184,14 @@ def test_image_pages_keep_pixels_as_their_unit(fast, fake):
     assert have(docs) == want(boxes)
     assert_boxes(docs, boxes)
     assert {d.metadata["coordinate_unit"] for d in docs} == {"px"}
+
+
+def test_ocr_mode_reads_a_dense_page_in_parts_in_reading_order(fast, fake):
+    spec = dense_page(120, 2)
+    _, docs = load(fast, make_pdf([spec]), "dense.pdf", prompt_mode="ocr", max_tokens=1024)
+    (doc,) = docs
+    assert doc.metadata["extraction"] == "tiled"
+    texts = [element_text(b.category, b.n) for b in spec.boxes if b.category != "Page-footer"]
+    where = [doc.page_content.find(t) for t in texts]
+    assert -1 not in where and where == sorted(where)  # every block once, columns in order
+    assert all(doc.page_content.count(t) == 1 for t in texts)

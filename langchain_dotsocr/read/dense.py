@@ -179,7 +179,9 @@ async def _deeper(
     known = [c.bbox for c in have] + ([cut.bbox] if cut else [])
     # An overflow: the estimate was short for this part; learn from its answer, or assume twice
     # the rate. A loop or a time-out: the same estimate, the rest in other parts.
-    floor = 2 * plan.rate if reading.cause == "overflow" else plan.rate
+    floor = plan.rate
+    if reading.cause == "overflow":  # it needs more than it spent: at least that rate
+        floor = max(2 * plan.rate, reading.tokens / max(1.0, plan.ink.amount(part.box)))
     rate = _rate(plan.ink, reading, floor=floor)
     deeper = _Plan(plan.ink, rate, plan.target, plan.opened + ((cut,) if cut else ()))
     parts = _planner(ctx, deeper, known, have).plan(part.room)
