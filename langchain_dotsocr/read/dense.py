@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-from ..budget import image_tokens, output_budget
+from ..budget import FACTOR, output_budget
 from ..encode import encode_image
 from ..errors import FATAL, DotsOCRError
 from ..layout import Box, Cell
@@ -87,7 +87,7 @@ def part_target(ctx: PageContext) -> float:
     limit = ctx.servers.max_model_len
     budget = s.max_tokens
     if limit is not None:
-        largest = image_tokens(1, 1) + ctx.geometry.max_pixels // (28 * 28) + 512
+        largest = ctx.geometry.max_pixels // (FACTOR * FACTOR) + 512  # image and prompt
         budget = max(256, output_budget(limit, largest, s.max_tokens))
     return min(PART_TOKENS, budget / 2)
 
