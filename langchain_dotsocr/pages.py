@@ -53,6 +53,8 @@ class PageInfo:
     unit: Unit
     # Pixels the page would have at the asked resolution, before any cap.
     natural_pixels: int
+    # The PDF's own label of the page ("iv", "A-3"), "" when it defines none (and for images).
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ class PageDocument(ABC):
         unit: Unit,
         natural_pixels: int,
         geometry: Geometry,
+        label: str = "",
     ) -> PageImage:
         try:
             h, w = smart_resize(
@@ -147,7 +150,9 @@ class PageDocument(ABC):
             )
         if (w, h) != image.size:
             image = image.resize((w, h), Image.Resampling.BICUBIC)
-        info = PageInfo(self.source, index, self.total, width, height, unit, natural_pixels)
+        info = PageInfo(
+            self.source, index, self.total, width, height, unit, natural_pixels, label
+        )
         return PageImage(info, image)
 
 
@@ -224,10 +229,11 @@ class PdfPages(PageDocument):
                 image = _render_exact(page, w, h)
             finally:
                 page.close()
+            label = self._pdf.get_page_label(index)  # "" when the PDF defines no labels
         except pdfium.PdfiumError as exc:
             raise self._error(index, f"cannot render the page ({exc})") from exc
         natural = round(width * geometry.dpi / 72) * round(height * geometry.dpi / 72)
-        return self._finish(index, image, width, height, "pt", natural, geometry)
+        return self._finish(index, image, width, height, "pt", natural, geometry, label)
 
     @_pdfium
     def close(self) -> None:

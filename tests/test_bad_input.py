@@ -773,6 +773,7 @@ def documents_of_answer(answer: str, **options):
     from langchain_dotsocr.documents import DocumentBuilder
     from langchain_dotsocr.encode import EncodedImage
     from langchain_dotsocr.extract import Extractor, PageResult, Prepared
+    from langchain_dotsocr.identity import SourceId
     from langchain_dotsocr.layout import decode_answer
     from langchain_dotsocr.pages import PageInfo
     from langchain_dotsocr.servers import Servers
@@ -786,7 +787,9 @@ def documents_of_answer(answer: str, **options):
     # Never started: no request is sent.
     extractor = Extractor(Servers(settings), settings)
     result = extractor._done(PageResult(info), page, decoded.cells, "layout")
-    return DocumentBuilder(settings, "rednote-hilab/dots.ocr").page(result)
+    source = SourceId.of_content("0" * 64, "answer")
+    builder = DocumentBuilder(settings, "rednote-hilab/dots.ocr", source)
+    return builder.page(result) + builder.finish()
 
 
 ANSWER = json.dumps(

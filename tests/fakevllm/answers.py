@@ -67,10 +67,18 @@ def identify_prompt(text: str) -> tuple[str | None, tuple[float, ...] | None]:
 # Answers
 
 
+def words_of(element: Element) -> str | None:
+    """What the model reads in ``element``: the test document's words for it, if it gave
+    some, else the scene's (``None`` for a Picture)."""
+    if element.text is not None:
+        return element.text
+    return element_text(element.category, element.n)
+
+
 def cell(element: Element, with_text: bool = True) -> dict[str, object]:
     """One layout cell as the model writes it: bbox, category, and text unless a Picture."""
     out: dict[str, object] = {"bbox": list(element.bbox), "category": element.category}
-    text = element_text(element.category, element.n)
+    text = words_of(element)
     if with_text and text is not None:
         out["text"] = text
     return out
@@ -86,7 +94,7 @@ def layout_answer(elements: list[Element], with_text: bool = True) -> str:
 
 
 def ocr_answer(elements: list[Element]) -> str:
-    texts = [element_text(e.category, e.n) for e in elements if e.category not in NO_TEXT_IN_OCR]
+    texts = [words_of(e) for e in elements if e.category not in NO_TEXT_IN_OCR]
     return "\n\n".join(t for t in texts if t)
 
 
@@ -107,7 +115,7 @@ def grounding_answer(elements: list[Element], box: tuple[float, ...]) -> str:
             best, best_iou = e, v
     if best is None:
         return ""
-    return element_text(best.category, best.n) or ""
+    return words_of(best) or ""
 
 
 def normal_answer(mode: str, elements: list[Element], box: tuple[float, ...] | None) -> str:

@@ -12,7 +12,7 @@ import base64
 import binascii
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image, UnidentifiedImageError
@@ -162,7 +162,10 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
     tolerance = fake.colour_tolerance
     if tolerance is None:
         tolerance = 9 if rec.image_lossy else 4
-    rec.elements = detect(image, tolerance)
+    rec.elements = [
+        replace(e, text=fake.texts[(e.category, e.n)]) if (e.category, e.n) in fake.texts else e
+        for e in detect(image, tolerance)
+    ]
     rec.page = next((e.n for e in rec.elements if e.category == "Page-footer"), None)
     rec.prompt_tokens = prompt_tokens(prompt, (w2, h2))
     requested = rec.max_completion_tokens

@@ -109,7 +109,7 @@ def element_text(category: str, n: int) -> str | None:
         "Caption": f"Figure {n}: caption.",
         "Footnote": f"\u00b9 Footnote {n}.",
         "Page-header": f"Header {n}",
-        "Page-footer": f"Page {n}",
+        "Page-footer": f"Page {n + 1}",  # printed page numbers start at 1
         "Formula": f"x_{{{n}}} = \\frac{{a}}{{b}}",
         "Table": (
             f"<table><thead><tr><th>H{n}</th></tr></thead>"

@@ -18,7 +18,7 @@ Boxes are ``(x1, y1, x2, y2)`` integer pixels, x2/y2 exclusive. Elements narrowe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageChops
 
@@ -29,11 +29,13 @@ _SAMPLE_TARGET = 80_000  # pixels of the coarse grid
 
 @dataclass(frozen=True)
 class Element:
-    """A detected element: its identity and its box in pixels of the image searched."""
+    """A detected element: its identity and its box in pixels of the image searched, and the
+    words it holds when the test document says (``FakeVLLM.texts``; else ``element_text``)."""
 
     category: str
     n: int
     bbox: tuple[int, int, int, int]
+    text: str | None = field(default=None, compare=False)
 
 
 def _mask(im: Image.Image, colour: tuple[int, int, int], tolerance: int) -> Image.Image:
