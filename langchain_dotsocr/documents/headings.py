@@ -37,7 +37,7 @@ BODY_CATEGORIES = ("Text", "List-item")
 
 _ROMAN = r"(?=[IVXLCDM])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 _CJK_NUMBER = r"[0-9一二三四五六七八九十百零〇]+"  # noqa: RUF001 (the characters are meant)
-_SUBNUMBERS = r"((?:\.\d{1,3})*)"
+_SUBNUMBERS = r"((?:\.\d{1,3})*)"  # the ".2.1" after a first number
 
 
 def _count_numbers(text: str) -> int:
@@ -73,14 +73,17 @@ _NUMBERING: list[tuple[re.Pattern[str], Callable[[re.Match[str]], int]]] = [
         re.compile(r"[A-Z](?:((?:\.\d{1,3})+)\.?|[.)])(?=\s|$)"),
         lambda m: 1 + _count_numbers(m.group(1) or ""),
     ),
-    (re.compile(_ROMAN + _SUBNUMBERS + r"[.)](?=\s|$)"), lambda m: 1 + _count_numbers(m.group(1))),
+    (
+        re.compile(_ROMAN + r"(?:((?:\.\d{1,3})+)\.?|[.)])(?=\s|$)"),
+        lambda m: 1 + _count_numbers(m.group(1) or ""),
+    ),
 ]
 
 
 def heading_text(text: str) -> str:
     """A heading's text as it goes into a path: no ``#`` marks, emphasis or line breaks."""
     text = text.strip().lstrip("#").strip()
-    text = re.sub(r"^(\*\*|__)(.*)\1$", r"\2", text, flags=re.S)
+    text = re.sub(r"\*\*|__", "", text)
     return " ".join(text.split())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .headings import MAX_LEVEL, heading_text
-from .page import Item
+from .page import HEADINGS, Item
 
 #: Written between pages in ``mode="single"``.
 PAGE_SEPARATOR = "\n\n<!-- page break -->\n\n"
@@ -24,8 +24,9 @@ def element_markdown(item: Item) -> str:
         return PICTURE_CONTENT
     if item.category == "Formula" and text and not text.startswith("$$"):
         return f"$$\n{text}\n$$"
-    if item.heading_level and (title := heading_text(text)):
-        return "#" * min(item.heading_level, MAX_LEVEL) + " " + title
+    if item.category in HEADINGS:  # an empty heading says nothing
+        title = heading_text(text)
+        return "#" * min(item.heading_level, MAX_LEVEL) + " " + title if title else ""
     return text
 
 
