@@ -2,18 +2,22 @@
 out by filters on category, page and section path, Cyrillic and CJK text intact."""
 
 import uuid
+import warnings
 
 import chromadb
 import pytest
 from chromadb.config import Settings
 from langchain_chroma import Chroma
-from langchain_community.vectorstores import FAISS
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_qdrant import QdrantVectorStore
 from qdrant_client import models
 
 from langchain_dotsocr import DotsOCRLoader, flatten_bbox
 from tests.fakevllm import Box, FaultPlan, PageSpec, make_pdf, page_footer_box
+
+with warnings.catch_warnings():  # FAISS's LangChain integration still lives in the community
+    warnings.simplefilter("ignore", DeprecationWarning)  # package, which warns it is sunset
+    from langchain_community.vectorstores import FAISS
 
 RUSSIAN = "Выручка выросла на 12,4 % — до 48,2 млн евро; склады на севере загружены полностью."
 CHINESE = "营业收入同比增长12.4%，达到4820万欧元；北部仓库已满负荷运转，南部仓库仍有余量。"
