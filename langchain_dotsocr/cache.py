@@ -18,12 +18,12 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from .extract import PageResult
 from .identity import SourceId
 from .layout import Element
 from .pages import PageInfo
+from .read import PageResult
 
-VERSION = 2  # bump when the stored shape or the meaning of a result changes
+VERSION = 3  # bump when the stored shape or the meaning of a result changes
 
 
 class PageCache:
@@ -47,7 +47,8 @@ class PageCache:
             return PageResult(
                 PageInfo(source=source, **data["info"]),
                 elements=[
-                    Element(e["category"], e["text"], tuple(e["bbox"])) for e in data["elements"]
+                    Element(e["category"], e["text"], tuple(e["bbox"]), e["extraction"])
+                    for e in data["elements"]
                 ],
                 text=data["text"],
                 extraction=data["extraction"],

@@ -33,8 +33,8 @@ from .export import (
     one_line,
     write_jsonl,
 )
-from .extract import FATAL
 from .loader import DotsOCRLoader
+from .read import FATAL
 from .settings import DotsOCROptions, DotsOCRSettings
 
 PROG = "dotsocr"

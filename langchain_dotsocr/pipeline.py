@@ -10,6 +10,7 @@ and the caller, so memory stays flat however long the batch. Requests run concur
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import warnings
@@ -28,10 +29,10 @@ from .errors import (
     ContextLengthError,
     DotsOCRError,
 )
-from .extract import FATAL, Extractor, PageResult, Prepared, prepare
 from .identity import SourceId, answer_key, content_hash
 from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
+from .read import FATAL, PageResult, Prepared, Reader, prepare
 from .servers import Servers
 from .settings import DotsOCRSettings
 
@@ -55,7 +56,10 @@ class SourceReport:
     pages_salvaged: int = 0
     pages_failed: int = 0
     pages_cached: int = 0
+    pages_tiled: int = 0
     requests: int = 0
+    #: Elements by how they were read (``layout``, ``retried``, ``tiled``, ``grounded``, ...).
+    extractions: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -113,15 +117,15 @@ class Run:
         try:
             await servers.start()
             self.model = servers.model
-            extractor = Extractor(servers, s)
             geometry = self._geometry(servers.max_model_len)
             self._answer = answer_key(s, self.model, geometry)
+            reader = Reader(servers, s, geometry, functools.partial(self._run_in, self._encode))
             order: asyncio.Queue[_Slot | None] = asyncio.Queue()
             window = asyncio.Semaphore(s.max_concurrency + READ_AHEAD)
 
             async def produce() -> None:
                 try:
-                    await self._produce(blobs, geometry, extractor, order, window, progress)
+                    await self._produce(blobs, geometry, reader, order, window, progress)
                 finally:
                     # Always close the order, so the consumer never waits for a producer that
                     # died: it meets the failed page's exception, or the producer's own.
@@ -167,7 +171,7 @@ class Run:
         self,
         blobs: Iterable[Blob],
         geometry: Geometry,
-        extractor: Extractor,
+        reader: Reader,
         order: asyncio.Queue[_Slot | None],
         window: asyncio.Semaphore,
         progress: Progress,
@@ -215,7 +219,7 @@ class Run:
                     except BaseException as exc:  # a bug or MemoryError: fail loudly, not hang
                         _fail(future, exc)
                         raise
-                    task = asyncio.create_task(self._page(extractor, page, future, raw, key))
+                    task = asyncio.create_task(self._page(reader, page, future, raw, key))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
             finally:
@@ -237,7 +241,8 @@ class Run:
 
     def _render_page(self, document: PageDocument, index: int, geometry: Geometry) -> PageImage:
         page = document.render(index, geometry)
-        self._warn_downscaled(page.info, geometry)
+        if page.whole:  # a long page is kept at full resolution: nothing is downscaled
+            self._warn_downscaled(page.info, geometry)
         return page
 
     def _warn_downscaled(self, info: PageInfo, geometry: Geometry) -> None:
@@ -258,7 +263,7 @@ class Run:
 
     async def _page(
         self,
-        extractor: Extractor,
+        reader: Reader,
         page: PageImage,
         future: asyncio.Future[_Item],
         raw: asyncio.Semaphore,
@@ -276,7 +281,7 @@ class Run:
             finally:
                 raw.release()
             del page  # the pixels are no longer needed: only the encoded page waits
-            await extractor.extract(prepared, result)
+            await reader.read(prepared, result)
             item = result
             if self.cache and key:
                 await self._run_in(self._encode, self._store, key, result)
@@ -306,6 +311,10 @@ class Run:
             normal = "ocr" if self.settings.prompt_mode == "ocr" else "layout"
             if item.extraction != normal:
                 report.pages_salvaged += 1
+            report.pages_tiled += item.extraction == "tiled"
+            for element in item.elements:
+                way = element.extraction
+                report.extractions[way] = report.extractions.get(way, 0) + 1
             yield from slot.builder.page(item)
             return
         report.pages_failed += 1

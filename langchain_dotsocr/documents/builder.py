@@ -7,9 +7,9 @@ from dataclasses import replace
 from langchain_core.documents import Document
 
 from ..errors import DotsOCRError
-from ..extract import PageResult
 from ..identity import SourceId
 from ..pages import PageInfo
+from ..read import PageResult
 from ..settings import DotsOCRSettings
 from .headings import Sections
 from .labels import PageLabels
@@ -113,7 +113,7 @@ class DocumentBuilder:
                 continue
             meta = replace(
                 self._where(page.info, page.label, item.category, item.id),
-                extraction=page.extraction,
+                extraction=item.element.extraction,
                 element_index=item.position,
                 parent_id=item.parent_id,
                 bbox=item.element.bbox,

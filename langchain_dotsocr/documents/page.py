@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..extract import PageResult
 from ..identity import SourceId
 from ..layout import Element
 from ..pages import PageInfo
+from ..read import PageResult
 from ..sanitize import clean_table, safe_formula, safe_markdown
 
 HEADINGS = ("Title", "Section-header")

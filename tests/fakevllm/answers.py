@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .scene import element_text
+from .scene import element_text, table_rows
 from .vision import Element
 
 PLACEHOLDER = "<|img|><|imgpad|><|endofimg|>"
@@ -72,7 +72,7 @@ def words_of(element: Element) -> str | None:
     some, else the scene's (``None`` for a Picture)."""
     if element.text is not None:
         return element.text
-    return element_text(element.category, element.n)
+    return element_text(element.category, element.n, max(1, len(element.rows)))
 
 
 def cell(element: Element, with_text: bool = True) -> dict[str, object]:
@@ -107,7 +107,11 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 
 
 def grounding_answer(elements: list[Element], box: tuple[float, ...]) -> str:
-    """The text of the element that overlaps ``box`` best (IoU); "" if none does."""
+    """The text of the element that overlaps ``box`` best (IoU); "" if none does.
+
+    Of a striped table only the rows whose middle lies inside the box are read, numbered from
+    the top stripe of the image.
+    """
     best, best_iou = None, 0.0
     for e in elements:
         v = iou(tuple(float(c) for c in e.bbox), box)
@@ -115,6 +119,9 @@ def grounding_answer(elements: list[Element], box: tuple[float, ...]) -> str:
             best, best_iou = e, v
     if best is None:
         return ""
+    if best.text is None and best.category == "Table" and len(best.rows) > 1:
+        inside = [i for i, (a, b) in enumerate(best.rows) if box[1] <= (a + b) / 2 < box[3]]
+        return "<table>" + "".join(table_rows(best.n, inside)) + "</table>"
     return words_of(best) or ""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,9 @@ class RecordedRequest:
     top_p: float | None = None
     stream: bool = False
     include_usage: bool = False
+    continuous_usage: bool = False  # stream_options.continuous_usage_stats: usage in every chunk
+    image_digest: str = ""  # hash of the pixels the model sees, the prefix cache's key
+    cached_tokens: int = 0  # prompt tokens found in the prefix cache (not prefilled again)
     extra: dict[str, Any] = field(default_factory=dict)  # other top-level request fields
     violations: list[str] = field(default_factory=list)  # departures from the request contract
     elements: list[Element] = field(default_factory=list)  # what the double detected
@@ -103,6 +107,8 @@ class Job:
     requested: int | None
     stream: bool
     include_usage: bool
+    continuous_usage: bool
+    prompt_text: str
 
 
 def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
@@ -140,6 +146,7 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
         if not isinstance(options, dict):
             raise Reject(400, "stream_options: Input should be a valid dictionary")
         rec.include_usage = bool(options.get("include_usage"))
+        rec.continuous_usage = bool(options.get("continuous_usage_stats"))
 
     data_url, text = _contract(req.get("messages"), rec)
     image = _load_image(data_url, rec)
@@ -162,6 +169,7 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
     tolerance = fake.colour_tolerance
     if tolerance is None:
         tolerance = 9 if rec.image_lossy else 4
+    rec.image_digest = hashlib.sha256(image.tobytes()).hexdigest()
     rec.elements = [
         replace(e, text=fake.texts[(e.category, e.n)]) if (e.category, e.n) in fake.texts else e
         for e in detect(image, tolerance)
@@ -180,6 +188,8 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
         requested,
         rec.stream,
         rec.include_usage,
+        rec.continuous_usage,
+        prompt,
     )
 
 
