@@ -1,6 +1,6 @@
 """Where requests go: budget each for its server, hold a fair slot, send, retry transport faults.
 
-The readers (:mod:`.extract`) say *what* to ask (an image, a prompt mode, a box); this module
+The readers (:mod:`.read`) say *what* to ask (an image, a prompt mode, a box); this module
 says *where and how*: which server, with which output budget (the server's context minus the
 prompt), under which request slot (:class:`FairLimiter`: pages share the slots in turn), and
 how often a transport fault is tried again. A context-length 400 teaches the server's real

@@ -148,8 +148,10 @@ def test_a_loop_that_holds_every_cell_needs_nothing_more(fast, fake):
     assert len(fake.chat_requests) == 2
 
 
-def test_then_ocr(fast, fake):
-    fake.faults = FaultPlan(by_page={0: ["truncate", "truncate", "truncate"]})
+def test_whole_page_ocr_only_when_nothing_with_boxes_came_back(fast, fake):
+    # Every layout answer is prose (a server without --chat-template-content-format string):
+    # no cell with a box anywhere, so the page's plain text is the last resort.
+    fake.faults = FaultPlan(by_page={0: ["garbled"] * 4 + ["ok"], None: ["garbled"] * 40})
     (doc,) = load(fast).load()
     assert doc.metadata["extraction"] == "ocr" and doc.metadata["category"] == "Text"
     assert "Text block 0." in doc.page_content and "x_{0}" in doc.page_content

@@ -172,13 +172,18 @@ async def _deeper(
         return await _region_in_bands(ctx, plan, cut, reading)
     have = kept + reading.cells
     known = [c.bbox for c in have] + ([cut.bbox] if cut else [])
-    # The estimate was short for this part: learn from its answer, or assume twice the rate.
-    rate = _rate(plan.ink, reading, floor=2 * plan.rate)
+    # An overflow: the estimate was short for this part; learn from its answer, or assume twice
+    # the rate. A loop or a time-out: the same estimate, the rest in other parts.
+    floor = 2 * plan.rate if reading.cause == "overflow" else plan.rate
+    rate = _rate(plan.ink, reading, floor=floor)
     deeper = _Plan(plan.ink, rate, plan.target, plan.opened + ((cut,) if cut else ()))
     parts = _planner(ctx, deeper, known, have).plan(part.room)
-    if len(parts) == 1 and parts[0].single and _fills(parts[0].box, part.box):
-        # No cut reaches inside: one region whose text outgrows the budget.
-        return await _region_in_bands(ctx, plan, cut or Cell("Text", part.box, None), reading)
+    if len(parts) == 1 and _fills(parts[0].box, part.box):
+        if parts[0].single and reading.cause == "overflow":
+            # No cut reaches inside: one region whose text outgrows the budget.
+            region = cut or Cell("Text", part.box, None)
+            return await _region_in_bands(ctx, plan, region, reading)
+        return reading  # the same part again would answer the same: keep what it gave
     rest = await _read_parts(ctx, deeper, parts, have, depth + 1)
     return Reading(reading.cells + rest.cells, complete=rest.complete)
 

@@ -67,9 +67,9 @@ def identify_prompt(text: str) -> tuple[str | None, tuple[float, ...] | None]:
 # Answers
 
 
-def words_of(element: Element) -> str | None:
-    """What the model reads in ``element``: the test document's words for it, if it gave
-    some, else the scene's (``None`` for a Picture)."""
+def says(element: Element) -> str | None:
+    """What the model reads in ``element``: its own words if it has some (reference pages,
+    ``FakeVLLM.texts``), else the scene's (``None`` for a Picture)."""
     if element.text is not None:
         return element.text
     return element_text(element.category, element.n, max(1, len(element.rows)))
@@ -78,7 +78,7 @@ def words_of(element: Element) -> str | None:
 def cell(element: Element, with_text: bool = True) -> dict[str, object]:
     """One layout cell as the model writes it: bbox, category, and text unless a Picture."""
     out: dict[str, object] = {"bbox": list(element.bbox), "category": element.category}
-    text = words_of(element)
+    text = says(element)
     if with_text and text is not None:
         out["text"] = text
     return out
@@ -94,7 +94,7 @@ def layout_answer(elements: list[Element], with_text: bool = True) -> str:
 
 
 def ocr_answer(elements: list[Element]) -> str:
-    texts = [words_of(e) for e in elements if e.category not in NO_TEXT_IN_OCR]
+    texts = [says(e) for e in elements if e.category not in NO_TEXT_IN_OCR]
     return "\n\n".join(t for t in texts if t)
 
 
@@ -122,7 +122,7 @@ def grounding_answer(elements: list[Element], box: tuple[float, ...]) -> str:
     if best.text is None and best.category == "Table" and len(best.rows) > 1:
         inside = [i for i, (a, b) in enumerate(best.rows) if box[1] <= (a + b) / 2 < box[3]]
         return "<table>" + "".join(table_rows(best.n, inside)) + "</table>"
-    return words_of(best) or ""
+    return says(best) or ""
 
 
 def normal_answer(mode: str, elements: list[Element], box: tuple[float, ...] | None) -> str:

@@ -21,7 +21,7 @@ Elements come in the model's reading order, column-aware (:func:`reading_order`)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from PIL import Image, ImageChops
 
@@ -32,14 +32,16 @@ _SAMPLE_TARGET = 80_000  # pixels of the coarse grid
 
 @dataclass(frozen=True)
 class Element:
-    """A detected element: its identity and its box in pixels of the image searched, and the
-    words it holds when the test document says (``FakeVLLM.texts``; else ``element_text``)."""
+    """A detected element: its identity and its box in pixels of the image searched.
+
+    ``text`` is what the element says when it is not the scene's ``element_text`` (the
+    reference pages, :mod:`.reference`, or the test's own words, ``FakeVLLM.texts``)."""
 
     category: str
     n: int
     bbox: tuple[int, int, int, int]
     rows: tuple[tuple[int, int], ...] = ()  # (top, bottom) of each stripe, when striped
-    text: str | None = field(default=None, compare=False)
+    text: str | None = None
 
 
 def _mask(im: Image.Image, colour: tuple[int, int, int], tolerance: int) -> Image.Image:
