@@ -163,7 +163,7 @@ class DocumentBuilder:
             extraction="failed",
             error=error.reason,
             error_type=type(error).__name__,
-            section=self.sections.path[-1].text if self.sections.path else "",
+            section=self.sections.section,
             section_path=self.sections.section_path,
         )
         return Document("", metadata=meta.for_shape(self.shape), id=meta.element_id)

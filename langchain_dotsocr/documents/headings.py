@@ -172,7 +172,13 @@ class Sections(Step):
 
     @property
     def section_path(self) -> str:
+        """The current path, outermost heading first."""
         return PATH_SEPARATOR.join(h.text for h in self.path)
+
+    @property
+    def section(self) -> str:
+        """The innermost heading of the current path."""
+        return self.path[-1].text if self.path else ""
 
     def arrive(self, page: Page) -> None:
         self.body = body_size(page.items) or self.body
@@ -194,7 +200,7 @@ class Sections(Step):
         return replace(
             item,
             heading_level=level,
-            section=self.path[-1].text if self.path else "",
+            section=self.section,
             section_path=self.section_path,
             parent_id=parent,
         )
