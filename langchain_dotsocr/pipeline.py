@@ -33,7 +33,7 @@ from .identity import SourceId, answer_key, content_hash
 from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
 from .read import FATAL, PageResult, Prepared, Reader, prepare
-from .servers import Servers
+from .servers import Servers, Tally
 from .settings import DotsOCRSettings
 
 logger = logging.getLogger("langchain_dotsocr")
@@ -49,7 +49,12 @@ class DownscaleWarning(UserWarning):
 
 @dataclass
 class SourceReport:
-    """Per source: pages done, pages that needed help, pages failed, requests sent."""
+    """Per source: pages done, pages that needed help, pages failed, requests sent.
+
+    ``pages_salvaged`` counts every page not read by its first answer alone (asked again, read
+    in parts, plain OCR, or salvaged); ``pages_tiled`` those read in parts. ``prompt_tokens``
+    and ``completion_tokens`` are what the server reported for the run's requests.
+    """
 
     source: str
     pages_done: int = 0
@@ -58,6 +63,8 @@ class SourceReport:
     pages_cached: int = 0
     pages_tiled: int = 0
     requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     #: Elements by how they were read (``layout``, ``retried``, ``tiled``, ``grounded``, ...).
     extractions: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -67,7 +74,7 @@ class SourceReport:
 class _Failure:
     error: DotsOCRError
     info: PageInfo | None = None
-    requests: int = 0
+    tally: Tally = field(default_factory=Tally)
 
 
 _Item = PageResult | _Failure
@@ -286,7 +293,7 @@ class Run:
             if self.cache and key:
                 await self._run_in(self._encode, self._store, key, result)
         except DotsOCRError as exc:
-            item = _Failure(exc.located(info.source, info.index, info.total), info, result.requests)
+            item = _Failure(exc.located(info.source, info.index, info.total), info, result.tally)
         except BaseException as exc:
             _fail(future, exc)
             raise
@@ -304,7 +311,9 @@ class Run:
 
     def _emit(self, item: _Item, slot: _Slot) -> Iterator[Document]:
         report = slot.report
-        report.requests += item.requests
+        report.requests += item.tally.requests
+        report.prompt_tokens += item.tally.prompt_tokens
+        report.completion_tokens += item.tally.completion_tokens
         if isinstance(item, PageResult):
             report.pages_done += 1
             report.pages_cached += slot.cached

@@ -23,14 +23,15 @@ async def read_layout(
     extraction: str = "layout",
     temperature: float | None = None,
     ink: Ink | None = None,
+    mode: str | None = None,
 ) -> Reading:
     """The cells of ``image``, in page-image pixels.
 
     ``area`` is where the image lies on the page (a part of it; the rest of the image is white
     padding): boxes are moved there and kept inside it. ``ink`` (of the page) lets the watcher
-    see an overflow coming.
+    see an overflow coming. ``mode``: another prompt than the settings' (a skeleton).
     """
-    mode = ctx.settings.prompt_mode
+    mode = mode or ctx.settings.prompt_mode
     x0, y0 = (area[0], area[1]) if area else (0.0, 0.0)
     answer = await ctx.ask(image, mode, temperature=temperature, ink=ink, area=area)
     if answer is None:

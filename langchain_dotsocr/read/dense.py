@@ -26,6 +26,7 @@ from .ink import Ink
 from .order import merge, reading_order
 from .plan import Part, Planner
 from .reading import Reading, better
+from .skeleton import skeleton, skeleton_order
 
 # Output tokens per pixel of ink before any answer tells: about twice what a 10-pt text page at
 # 200 dpi spends, so first parts come out small rather than too big.
@@ -57,6 +58,10 @@ async def read_dense(ctx: PageContext, before: Reading | None) -> Reading:
     page: Box = (0.0, 0.0, float(pixels.width), float(pixels.height))
     known = [c.bbox for c in kept] + ([before.open.bbox] if before and before.open else [])
     parts = _planner(ctx, plan, known, kept).plan(page)
+    bones = await skeleton(ctx, before, plan.target) if parts else []
+    if bones:  # the elements' own boxes: no cut through one
+        known += [b.bbox for b in bones]
+        parts = _planner(ctx, plan, known, kept).plan(page)
     probed = True
     for _ in range(PROBES):
         if plan.rate != PRIOR_RATE or len(parts) < 2:
@@ -71,7 +76,7 @@ async def read_dense(ctx: PageContext, before: Reading | None) -> Reading:
         parts = _planner(ctx, plan, known, kept).plan(page)
     reading = await _read_parts(ctx, plan, parts, kept, 0)
     complete = reading.complete and probed
-    cells = reading_order(merge(kept + reading.cells))
+    cells = skeleton_order(reading_order(merge(kept + reading.cells)), bones)
     return Reading(cells, complete=complete, cause=None if complete else "tiles")
 
 

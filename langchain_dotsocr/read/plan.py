@@ -22,9 +22,10 @@ from .ink import Box, Ink
 # Ink a received cell's box is grown by when its ink counts as read (the model's boxes are
 # tight, anti-aliased edges are not).
 READ_MARGIN = 4.0
-# A part with less unread ink than this share of its ink (or a few specks) is already read.
-READ_SHARE = 0.03
-SPECKS = 64.0
+# A part with no more unread ink than this (page pixels: less than a couple of characters, more
+# than specks of dust) is already read. Absolute, not a share: one unread line in a column of
+# read ones is a small share and still must be read.
+SPECKS = 100.0
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,7 @@ class Planner:
         return self.rate * self.ink.amount(box)
 
     def is_read(self, box: Box) -> bool:
-        unread = self.unread.amount(box)
-        return unread <= max(SPECKS, READ_SHARE * self.ink.amount(box))
+        return self.unread.amount(box) <= SPECKS
 
     def plan(self, box: Box) -> list[Part]:
         """The parts of ``box`` still to read, in reading order."""
@@ -90,7 +90,7 @@ class Planner:
             cut = self._cut(box)
             if cut is None:
                 return [Part(box, room, single=True)]
-        first, second = _split(box, cut)
+        first, second = _split(room, cut)  # the blank room around the ink goes with it
         return self.plan(first) + self.plan(second)
 
     def _cut(self, box: Box) -> _Cut | None:
@@ -119,8 +119,8 @@ class Planner:
             at, width = free
             k = min(len(ink) - 1, max(0, int((at - origin) // scale)))
             before, after = ink[k], ink[-1] - ink[k]
-            read_before = unread[k] <= max(SPECKS, READ_SHARE * before)
-            read_after = unread[-1] - unread[k] <= max(SPECKS, READ_SHARE * after)
+            read_before = unread[k] <= SPECKS
+            read_after = unread[-1] - unread[k] <= SPECKS
             parts_read = read_before != read_after
             balance = min(before, after) / max(before, after, 1.0)
             out.append(_Cut(at, axis, parts_read, width, balance))

@@ -271,10 +271,14 @@ def dense_page(
     """
     margin = 36.0
     boxes = [Box("Title", page_n, margin, margin, width - margin, margin + 20)]
-    top, bottom = margin + 36, height * 0.93
+    per = -(-blocks // columns)
+    # The gaps around the columns (under the title, above the footer, the gutters) are wider
+    # than the gaps between blocks, as on a real page: a reader can tell the columns apart.
+    gap = 0.38 * (height * 0.95 - margin - 20) / per
+    top, bottom = margin + 20 + max(16.0, 2 * gap), height * 0.95 - max(16.0, 2 * gap)
+    gutter = max(gutter, 2 * gap)
     column_width = (width - 2 * margin - (columns - 1) * gutter) / columns
     ids = dense_ids(blocks)
-    per = -(-blocks // columns)
     for c in range(columns):
         x0 = margin + c * (column_width + gutter)
         boxes += stacked(ids[c * per : (c + 1) * per], x0, top, x0 + column_width, bottom)
