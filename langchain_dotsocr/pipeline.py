@@ -174,17 +174,7 @@ class Run:
             self._encode.shutdown(wait=False, cancel_futures=True)
 
     def _geometry(self, max_model_len: int | None) -> Geometry:
-        s = self.settings
-        max_pixels = s.max_pixels
-        if max_model_len is not None and s.downscale_to_fit:
-            max_pixels = fit_max_pixels(max_model_len, s.prompt_mode, s.max_pixels)
-            if max_pixels < s.min_pixels:
-                raise ContextLengthError(
-                    f"the server's max_model_len of {max_model_len} cannot hold even the "
-                    "smallest page image with its prompt and an answer; start vLLM with a larger "
-                    "--max-model-len (see docker-compose-vllm.yml)"
-                )
-        return Geometry(dpi=s.dpi, min_pixels=s.min_pixels, max_pixels=max_pixels)
+        return run_geometry(self.settings, max_model_len)
 
     async def _produce(
         self,
@@ -402,6 +392,21 @@ class Run:
         if stop:
             raise item.error
         logger.warning("%s", item.error)
+
+
+def run_geometry(s: DotsOCRSettings, max_model_len: int | None) -> Geometry:
+    """How a run sizes pages: the settings', with ``max_pixels`` lowered (when allowed) so a
+    page, its prompt and an answer fit the server's context."""
+    max_pixels = s.max_pixels
+    if max_model_len is not None and s.downscale_to_fit:
+        max_pixels = fit_max_pixels(max_model_len, s.prompt_mode, s.max_pixels)
+        if max_pixels < s.min_pixels:
+            raise ContextLengthError(
+                f"the server's max_model_len of {max_model_len} cannot hold even the "
+                "smallest page image with its prompt and an answer; start vLLM with a larger "
+                "--max-model-len (see docker-compose-vllm.yml)"
+            )
+    return Geometry(dpi=s.dpi, min_pixels=s.min_pixels, max_pixels=max_pixels)
 
 
 def _fail(future: asyncio.Future[_Item], exc: BaseException) -> None:
