@@ -1,4 +1,5 @@
-"""Table HTML as the model writes it: its grid shape, and TEDS against another table.
+"""Table HTML as the model writes it: its grid shape, its rows, two parts of one table joined
+(:func:`join_tables`, for tables cut by a page break), and TEDS against another table.
 
 TEDS (tree-edit-distance similarity, Zhong et al. 2020, the table score of PubTabNet and
 OmniDocBench) is ``1 - distance / max(nodes)`` over the trees of two tables, where a cell

@@ -38,7 +38,13 @@ _CONTINUED = re.compile(
 
 
 def _body(page: Page) -> list[int]:
-    return [i for i, it in enumerate(page.items) if it.category not in FURNITURE]
+    """The page's own elements but its furniture (a joined table placed here from an earlier
+    page is not the page's own: it ended here)."""
+    return [
+        i
+        for i, it in enumerate(page.items)
+        if it.category not in FURNITURE and it.origin is None
+    ]
 
 
 def trailing_table(page: Page) -> int | None:
