@@ -100,6 +100,7 @@ class PictureDescriber:
         self._slots = asyncio.Semaphore(limit)
         self._secrets = tuple(s for s in (*secrets, *_secrets(describer)) if s)
         self._identity = _identity(describer)
+        self._runs: dict[str, asyncio.Future[str]] = {}  # by key: each picture once a run
 
     def key(self, crop: Crop) -> str:
         """The cache key of ``crop``'s description by this describer."""
@@ -112,8 +113,15 @@ class PictureDescriber:
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     async def __call__(self, crop: Crop) -> str:
-        """The description of ``crop`` (Markdown made safe), ``""`` when it failed."""
-        key = self.key(crop) if self.cache else ""
+        """The description of ``crop`` (Markdown made safe), ``""`` when it failed. A picture
+        seen again in the run (a logo on every page) is described once."""
+        key = self.key(crop)
+        task = self._runs.get(key)
+        if task is None:
+            task = self._runs[key] = asyncio.ensure_future(self._describe(crop, key))
+        return await task
+
+    async def _describe(self, crop: Crop, key: str) -> str:
         if self.cache and (known := self.cache.text(key)) is not None:
             return known
         try:
