@@ -105,6 +105,10 @@ def test_injected_context_wordings_are_survived(fast, fake, kind):
 
 
 def test_loop_is_cut_early_and_the_page_retried(fast, fake):
+    from tests.fakevllm import LatencyModel
+
+    # Paced like a (fast) GPU, so what the double sent is what the client had read when it cut.
+    fake.latency = LatencyModel(slots=8, prefill_tokens_per_s=1e6, decode_tokens_per_s=4000)
     fake.faults = FaultPlan(by_page={0: ["loop_table"]})
     loader = load(fast)
     docs = loader.load()
