@@ -197,3 +197,23 @@ def test_a_joined_table_goes_into_a_vector_store(fast, fake):
     store.add_documents(docs, ids=[d.id for d in docs])
     (found,) = store.get(where={"category": "Table"}, include=["metadatas"])["metadatas"]
     assert found["pages"] == [0, 1] and found["page_boxes"].count(":") == 2
+
+
+def test_a_table_read_in_bands_on_a_dense_page_joins_like_any_other(fast, fake):
+    first = PageSpec(612, 792, (
+        Box("Title", 0, 36, 36, 576, 56),
+        Box("Table", 1, 36, 80, 576, 740, rows=120),  # too long for one answer: read in bands
+        page_footer_box(0, 612, 792),
+    ))
+    second = PageSpec(612, 792, (
+        Box("Table", 2, 36, 60, 576, 200), Box("Text", 2, 36, 220, 576, 260),
+        page_footer_box(1, 612, 792),
+    ))
+    fake.texts = {("Table", 2): "<table><tr><th>T1</th><th>Value</th></tr>"
+                                "<tr><td>1.120</td><td>14400</td></tr></table>"}
+    docs = DotsOCRLoader(make_pdf([first, second]), max_tokens=1024, **fast).load()
+    (table,) = tables(docs)
+    assert table.metadata["extraction"] == "grounded" and table.metadata["pages"] == [0, 1]
+    assert table.page_content.count("T1") == 1  # the header the next page repeats, once
+    assert table_shape(table.page_content) == (121, 2)
+    assert body_cells(table.page_content)[-2:] == ["1.120", "14400"]
