@@ -79,6 +79,12 @@ def test_every_code_block_runs(base_url, tmp_path, monkeypatch):
         if shown:  # a block that shows its output: the output must be what it shows
             want, got = ast.literal_eval(shown.group(1)), ast.literal_eval(out.getvalue().strip())
             box_want, box_got = want.pop("bbox"), got.pop("bbox")
+            spans = want.pop("page_boxes"), got.pop("page_boxes")  # "page:box;...": its box too
+            for span in spans:
+                page, _, box = span.partition(":")
+                assert page == "0" and len(box.split(",")) == 4
+            box_want += [float(v) for v in spans[0][2:].split(",")]
+            box_got += [float(v) for v in spans[1][2:].split(",")]
             for key in ("element_id", "parent_id"):  # ids hash the file's bytes: their form only
                 assert str(uuid.UUID(want.pop(key))) and str(uuid.UUID(got.pop(key)))
             assert want == got
