@@ -38,6 +38,15 @@ def test_every_setting_is_in_the_settings_table():
         assert f"`{name}`" in table, name
 
 
+def test_every_metadata_key_is_in_the_metadata_table():
+    from langchain_dotsocr.documents.metadata import KEYS
+
+    table = README.split("## Metadata", 1)[1].split("\n## ", 1)[0]
+    for shape, keys in KEYS.items():
+        for key in keys:
+            assert f"`{key}`" in table, (shape, key)
+
+
 def code_blocks():
     """(language, code) of every fenced block outside the Set up section."""
     before, rest = README.split("## Set up", 1)
