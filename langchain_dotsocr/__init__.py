@@ -2,7 +2,7 @@
 
 from .budget import required_context, smart_resize
 from .check import ServerCheck, check_server
-from .crops import Crop, Describe, Describer
+from .crops import Crop
 from .describe import DESCRIBE_PROMPT
 from .documents import PAGE_SEPARATOR, PICTURE_CONTENT, flatten_bbox
 from .draw import draw_boxes, draw_page
@@ -32,8 +32,6 @@ __all__ = [
     "AuthenticationError",
     "ContextLengthError",
     "Crop",
-    "Describe",
-    "Describer",
     "DocumentError",
     "DotsOCRError",
     "DotsOCRLoader",

@@ -210,9 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=DRAW_EXAMPLES,
         formatter_class=fmt,
     )
-    draw.add_argument("file", metavar="FILE", help="a PDF or an image")
-    draw.add_argument("--page", type=int, default=0, metavar="N",
-                      help="0-based page index; negative counts from the end (default 0)")
+    _page_options(draw)
     draw.add_argument("-o", "--output", required=True, metavar="PNG", help="the PNG to write")
     draw.add_argument("--prompt-mode", choices=["layout_all", "layout_only"],
                       help="the model's prompt (default layout_all)")
@@ -228,14 +226,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=READ_EXAMPLES,
         formatter_class=fmt,
     )
-    read.add_argument("file", metavar="FILE", help="a PDF or an image")
-    read.add_argument("--page", type=int, default=0, metavar="N",
-                      help="0-based page index; negative counts from the end (default 0)")
+    _page_options(read)
     read.add_argument("--bbox", type=box_of, required=True, metavar="X0,Y0,X1,Y1",
                       help="the box in page units (PDF points, or image pixels), top-left origin")
     _server_options(read)
     read.set_defaults(run=run_read)
     return parser
+
+
+def _page_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="a PDF or an image")
+    parser.add_argument("--page", type=int, default=0, metavar="N",
+                        help="0-based page index; negative counts from the end (default 0)")
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:

@@ -102,7 +102,7 @@ class _Source:
     document: PageDocument
     identity: SourceId
     digest: str  # the hash of its bytes, for the names of its crop files
-    users: int = 0  # pages in flight that will cut crops
+    users: int = 0  # pages in flight
     scheduled: bool = False
     closed: bool = False
 
@@ -238,10 +238,18 @@ class Run:
             await order.put(_Slot(builder, report))
 
     def _start(self, work: Coroutine[Any, Any, None], source: _Source) -> None:
-        """Run a page's work as a task; with figures, the source stays open until it ends."""
-        if self.figures is not None:
-            source.users += 1
-        task = asyncio.create_task(work)
+        """Run a page's work as a task; the source stays open until it ends (its crops are
+        cut from the source once the page is read)."""
+        source.users += 1
+
+        async def holding() -> None:
+            try:
+                await work
+            finally:
+                source.users -= 1
+                await self._close_if_done(source)
+
+        task = asyncio.create_task(holding())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -254,22 +262,18 @@ class Run:
         """Cut the crops of a read page and describe its pictures (with figures asked)."""
         if self.figures is None:
             return
-        try:
-            index = result.info.index
+        index = result.info.index
 
-            async def cut(regions: list[Box]) -> list[Image.Image]:
-                crops = source.document.crops
-                images: list[Image.Image] = await self._run_in(
-                    self._render, crops, index, regions, self.settings.dpi
-                )
-                return images
-
-            result.figures = await self.figures.of_page(
-                result, source.digest, cut, functools.partial(self._run_in, self._encode)
+        async def cut(regions: list[Box]) -> list[Image.Image]:
+            crops = source.document.crops
+            images: list[Image.Image] = await self._run_in(
+                self._render, crops, index, regions, self.settings.dpi
             )
-        finally:
-            source.users -= 1
-            await self._close_if_done(source)
+            return images
+
+        result.figures = await self.figures.of_page(
+            result, source.digest, cut, functools.partial(self._run_in, self._encode)
+        )
 
     async def _cached(
         self, hit: PageResult, future: asyncio.Future[_Item], source: _Source
@@ -329,7 +333,6 @@ class Run:
         info = page.info
         result = PageResult(info)
         item: _Item
-        finished = False
         try:
             try:
                 s = self.settings
@@ -343,17 +346,12 @@ class Run:
             item = result
             if self.cache and key:
                 await self._run_in(self._encode, self._store, key, result)
-            finished = True
             await self._finish(result, source)
         except DotsOCRError as exc:
             item = _Failure(exc.located(info.source, info.index, info.total), info, result.tally)
         except BaseException as exc:
             _fail(future, exc)
             raise
-        finally:
-            if not finished and self.figures is not None:
-                source.users -= 1
-                await self._close_if_done(source)
         future.set_result(item)
 
     def _store(self, key: str, result: PageResult) -> None:
