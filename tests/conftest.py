@@ -29,6 +29,8 @@ def fake(_server):
         "latency",
         "faults",
         "strict",
+        "metrics",
+        "dead",
     ):
         setattr(fake, name, getattr(defaults, name))
     return fake
