@@ -93,15 +93,16 @@ def fitting_dpi(settings: DotsOCRSettings, max_model_len: int, dpi: float) -> in
     return None
 
 
-async def check_server(settings: DotsOCRSettings) -> ServerCheck:
-    """Ask the server for its models and limits, then do the budget arithmetic.
+async def check_server(settings: DotsOCRSettings, base_url: str | None = None) -> ServerCheck:
+    """Ask the server (``base_url``, default the first of the settings') for its models and
+    limits, then do the budget arithmetic.
 
     Raises what discovery raises: ``ServerUnreachableError``, ``AuthenticationError``,
     ``ModelNotServedError``, ``ServerError``.
     """
     key = settings.api_key.get_secret_value() if settings.api_key else None
     client = Client(
-        settings.base_url,
+        base_url or settings.base_urls[0],
         key,
         timeouts=Timeouts(settings.connect_timeout, settings.read_timeout),
         retry=Retry(tries=settings.max_retries, base=settings.retry_backoff),

@@ -46,6 +46,7 @@ PARSE_EXAMPLES = """examples:
   dotsocr parse scans/ --format markdown -o markdown/
   dotsocr parse report.pdf --pages 0,2,5-7 --format layout -o layout/
   dotsocr parse report.pdf -o - | head -n 3
+  dotsocr parse scans/ --base-url http://gpu-a:8000/v1 --base-url http://gpu-b:8000/v1 -o out.jsonl
 
 Failed files and pages are left out of the output (--on-error mark writes them too) and
 named on stderr, one line per file: exit code 1. Exit code 2: the server cannot be reached
@@ -65,8 +66,8 @@ MAIN_EXAMPLES = """examples:
   dotsocr check
   dotsocr draw report.pdf --page 0 -o page.png
 
-The server comes from --base-url, else DOTSOCR_BASE_URL, else http://localhost:8000/v1;
-the API key from DOTSOCR_API_KEY."""
+The server comes from --base-url (repeat it for several), else DOTSOCR_BASE_URL (URLs
+separated by commas), else http://localhost:8000/v1; the API key from DOTSOCR_API_KEY."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--pages", type=page_list, metavar="LIST",
                        help="0-based page indices and ranges, e.g. 0,2,5-7 (default: all)")
     parse.add_argument("--max-concurrency", type=int, metavar="N",
-                       help="requests in flight (default 16)")
+                       help="requests in flight at most, over all servers (default: as many as "
+                       "the servers run at once, found while running)")
     parse.add_argument(
         "--on-error", default="skip", choices=["skip", "mark", "raise"],
         help="a failed file or page: skip leaves it out (default), mark writes it to the "
@@ -189,9 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("server and rendering")
-    group.add_argument("--base-url", metavar="URL",
-                       help="the server's API (default: DOTSOCR_BASE_URL or "
-                       "http://localhost:8000/v1)")
+    group.add_argument("--base-url", metavar="URL", action="append",
+                       help="a server's API; repeat it for several servers (default: "
+                       "DOTSOCR_BASE_URL, comma-separated, or http://localhost:8000/v1)")
     group.add_argument("--api-key", metavar="KEY",
                        help="API key; better set DOTSOCR_API_KEY (a key on the command line "
                        "shows in the process list)")
@@ -306,12 +308,17 @@ def _write_files(docs: Iterator[Document], out: Path, fmt: str) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``dotsocr check``: 0 when Letter and A4 pages fit, 1 when not."""
+    """``dotsocr check``: 0 when Letter and A4 pages fit every server, 1 when not."""
     settings = DotsOCRSettings(**options_of(args))  # type: ignore[arg-type]
-    result = asyncio.run(check_server(settings))
-    for line in report(result, settings):
-        print(line)
-    return 0 if result.fits else 1
+    fits = True
+    for i, url in enumerate(settings.base_urls):
+        result = asyncio.run(check_server(settings, url))
+        if i:
+            print()
+        for line in report(result, settings):
+            print(line)
+        fits = fits and result.fits
+    return 0 if fits else 1
 
 
 def run_draw(args: argparse.Namespace) -> int:

@@ -2,9 +2,10 @@
 
 PDFium is not thread-safe, so pages are rendered by a single worker thread; encoding (which
 releases the GIL in Pillow) runs on a small pool beside it. At most ``READ_AHEAD`` pages are
-held as pixels, and at most ``max_concurrency + READ_AHEAD`` pages are between the renderer
-and the caller, so memory stays flat however long the batch. Requests run concurrently up to
-``max_concurrency``; Documents come out in source and page order however the answers arrive.
+held as pixels, and at most ``slots + READ_AHEAD`` pages are between the renderer and the
+caller, where ``slots`` is the requests the servers take at once (``max_concurrency``, or the
+capacity found so far), so memory follows the servers' capacity, never the batch's length.
+Documents come out in source and page order however the answers arrive.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from .errors import (
     DotsOCRError,
 )
 from .extract import FATAL, Extractor, PageResult, Prepared, prepare
+from .limiter import Gate
 from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
-from .servers import Servers
+from .servers import Servers, Tally
 from .settings import DotsOCRSettings
 
 logger = logging.getLogger("langchain_dotsocr")
@@ -55,14 +57,21 @@ class SourceReport:
     pages_failed: int = 0
     pages_cached: int = 0
     requests: int = 0
+    #: Tries sent to each server (by URL), transport retries and failovers included.
+    requests_by_server: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+
+    def count(self, tally: Tally) -> None:
+        self.requests += tally.requests
+        for url, n in tally.by_server.items():
+            self.requests_by_server[url] = self.requests_by_server.get(url, 0) + n
 
 
 @dataclass
 class _Failure:
     error: DotsOCRError
     info: PageInfo | None = None
-    requests: int = 0
+    tally: Tally = field(default_factory=Tally)
 
 
 _Item = PageResult | _Failure
@@ -114,7 +123,9 @@ class Run:
             extractor = Extractor(servers, s)
             geometry = self._geometry(servers.max_model_len)
             order: asyncio.Queue[_Slot | None] = asyncio.Queue()
-            window = asyncio.Semaphore(s.max_concurrency + READ_AHEAD)
+            # Pages between renderer and caller follow the slots the servers take.
+            window = Gate(lambda: servers.limiter.limit + READ_AHEAD)
+            servers.limiter.resized = window.wake
 
             async def produce() -> None:
                 try:
@@ -132,7 +143,7 @@ class Run:
                     continue
                 item = await slot.item
                 window.release()
-                progress.done(1)
+                progress.done(1, servers.requests_by_server())
                 for doc in self._emit(item, slot):
                     yield doc
             await producer
@@ -166,7 +177,7 @@ class Run:
         geometry: Geometry,
         extractor: Extractor,
         order: asyncio.Queue[_Slot | None],
-        window: asyncio.Semaphore,
+        window: Gate,
         progress: Progress,
     ) -> None:
         loop = asyncio.get_running_loop()
@@ -276,7 +287,7 @@ class Run:
             if self.cache and key:
                 await self._run_in(self._encode, self._store, key, result)
         except DotsOCRError as exc:
-            item = _Failure(exc.located(info.source, info.index, info.total), info, result.requests)
+            item = _Failure(exc.located(info.source, info.index, info.total), info, result.tally)
         except BaseException as exc:
             _fail(future, exc)
             raise
@@ -294,7 +305,7 @@ class Run:
 
     def _emit(self, item: _Item, slot: _Slot) -> list[Document]:
         report = slot.report
-        report.requests += item.requests
+        report.count(item.tally)
         if isinstance(item, PageResult):
             report.pages_done += 1
             report.pages_cached += slot.cached

@@ -525,6 +525,7 @@ class FakeVLLM:
         size = max(1, round(3.5 * self.stream_tokens_per_chunk))
         pieces = _rechunk(script.cut(max_chars), size)
         start = time.monotonic()
+        stalled = False
         current = next(pieces, "")
         while True:
             following = next(pieces, None)
@@ -541,6 +542,13 @@ class FakeVLLM:
             if fault == "drop_mid" and rec.sent_chars >= n_chars // 2:
                 ex.drop()
                 return
+            if fault == "stall_mid" and rec.sent_chars >= n_chars // 2 and not stalled:
+                stalled = True
+                hang = self.faults.hang_seconds if self.faults is not None else 30.0
+                if not self._scheduler.wait(hang, ex.gone):
+                    self._abandon(ex, rec)
+                    return
+                start += hang  # the stall does not count as decoding time
             if fault in ("garbled_chunk", "error_chunk") and rec.sent_chars >= n_chars // 2:
                 error = {"message": "CUDA error: an illegal memory access was encountered",
                          "type": "InternalServerError", "param": None, "code": 500}
