@@ -16,6 +16,7 @@ from .errors import (
 from .loader import DotsOCRLoader
 from .parser import DotsOCRParser
 from .pipeline import DownscaleWarning, SourceReport
+from .servers import ServerWarning
 from .settings import DotsOCROptions, DotsOCRSettings
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "PageError",
     "ServerError",
     "ServerUnreachableError",
+    "ServerWarning",
     "SourceReport",
     "draw_boxes",
     "draw_page",

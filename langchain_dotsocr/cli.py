@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -35,6 +36,7 @@ from .export import (
 )
 from .extract import FATAL
 from .loader import DotsOCRLoader
+from .progress import server_counts
 from .settings import DotsOCROptions, DotsOCRSettings
 
 PROG = "dotsocr"
@@ -258,6 +260,11 @@ def run_parse(args: argparse.Namespace) -> int:
             _write_files(docs, Path(out), fmt)
         done = sum(r.pages_done for r in loader.reports.values())
         _say(f"{done} page(s) of {len(loader.reports)} file(s) parsed")
+        sent: Counter[str] = Counter()
+        for r in loader.reports.values():
+            sent.update(r.requests_by_server)
+        if len(sent) > 1:
+            _say(server_counts(dict(sent)))
     failures += [failure_line(errs) for errs in errors.values()]
     for line in failures:
         _say(f"failed: {line}")

@@ -31,7 +31,8 @@ class DotsOCRSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str | tuple[str, ...] = Field(
-        default_factory=lambda: os.environ.get("DOTSOCR_BASE_URL") or DEFAULT_BASE_URL
+        default_factory=lambda: os.environ.get("DOTSOCR_BASE_URL") or DEFAULT_BASE_URL,
+        validate_default=True,
     )
     api_key: SecretStr | None = Field(
         default_factory=lambda: SecretStr(k) if (k := os.environ.get("DOTSOCR_API_KEY")) else None

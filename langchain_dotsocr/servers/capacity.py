@@ -4,9 +4,11 @@ vLLM runs up to ``--max-num-seqs`` sequences at once (fewer when the KV cache is
 queues the rest; it does not say its capacity. So the limit is found the way TCP finds a
 path's: start small, grow by half while the server is kept full and nothing waits (slow
 start), and as soon as requests wait, fall back to the requests the server actually runs for
-us and from there probe one step at a time. What "waits" means comes from the server's
-``/metrics`` when it offers them (``vllm:num_requests_waiting``), else from our own view: a
-request that has not had its first token long after the usual time to first token.
+us; from there on probe by an eighth at a time, so a server that grows (another client
+left, KV cache freed) is found again while the queue stays within an eighth of the limit.
+What "waits" means comes from the server's ``/metrics`` when it offers them
+(``vllm:num_requests_waiting``), else from our own view: a request that has not had its first
+token long after the fastest time to first token seen.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ START = 8
 CEILING = 512
 #: Slow start: the limit grows by this factor at each reading while nothing waits.
 GROWTH = 1.5
+#: After the first queue: the factor of each probe.
+PROBE = 1.125
 
 
 @dataclass(frozen=True)
@@ -51,5 +55,5 @@ class Capacity:
         slack = max(1, self.limit // 8)
         if outstanding < self.limit - slack:
             return  # we do not fill what we have: no reason to ask for more
-        step = math.ceil(self.limit * (GROWTH - 1)) if not self.found else max(1, self.limit // 16)
-        self.limit = min(CEILING, self.limit + step)
+        factor = PROBE if self.found else GROWTH
+        self.limit = min(CEILING, self.limit + math.ceil(self.limit * (factor - 1)))

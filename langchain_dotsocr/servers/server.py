@@ -20,8 +20,8 @@ MAX_COOLDOWN = 16.0
 FAILURE_STREAK = 3
 #: Statuses that mean the server (or the proxy in front of it) cannot serve now.
 DOWN_STATUS = frozenset({502, 503, 504})
-#: Seconds past the usual time to first token after which a request counts as queued.
-QUEUE_GRACE = 1.0
+#: Seconds past twice the fastest time to first token after which a request counts as queued.
+QUEUE_GRACE = 0.25
 
 
 class Server:
@@ -89,7 +89,7 @@ class Server:
         token well past the fastest first token seen is waiting in the server's queue."""
         if self.fastest_first_token is None:
             return None  # nothing to compare with yet
-        threshold = QUEUE_GRACE + 3 * self.fastest_first_token
+        threshold = QUEUE_GRACE + 2 * self.fastest_first_token
         now = time.monotonic()
         waiting = sum(now - sent > threshold for sent in self._pending.values())
         return Load(self.outstanding - waiting, waiting)
