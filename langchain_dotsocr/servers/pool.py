@@ -25,6 +25,7 @@ import random
 import warnings
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -258,8 +259,7 @@ class Servers:
     async def _try(
         self, server: Server, request: Request, needed: int, watch: WatchFactory | None
     ) -> Answer:
-        """One try on ``server``. ``page_timeout`` runs from the first token; until then the
-        request may wait in the server's queue, and leaves if the server is taken out."""
+        """One try on ``server``, with a budget that fits its context."""
         s = self.settings
         budget = self._budget(server, request.image, needed)
         body = chat_body(
@@ -270,11 +270,24 @@ class Servers:
             temperature=s.temperature if request.temperature is None else request.temperature,
             top_p=s.top_p,
         )
+        try:
+            answer = await self._stream(server, body, watch(budget) if watch else None)
+        except ContextOverflowError as exc:
+            server.max_model_len = exc.overflow.max_model_len
+            raise
+        server.succeeded()
+        return answer
+
+    async def _stream(
+        self, server: Server, body: dict[str, Any], watcher: Watcher | None
+    ) -> Answer:
+        """Stream one answer. ``page_timeout`` runs from the first token; until then the
+        request may wait in the server's queue, and leaves if the server is taken out."""
         loop = asyncio.get_running_loop()
         with server.track() as first_token:
             async with asyncio.timeout(None) as deadline:
                 # Sent to a server that is out (none is usable): no reason to leave it.
-                gone: asyncio.Future[bool] = (
+                gone: asyncio.Future[Any] = (
                     asyncio.ensure_future(server.gone.wait())
                     if server.usable
                     else loop.create_future()
@@ -283,25 +296,22 @@ class Servers:
                 def on_first() -> None:
                     first_token()
                     gone.cancel()  # from here on the request is the server's to finish
-                    deadline.reschedule(loop.time() + s.page_timeout)
+                    deadline.reschedule(loop.time() + self.settings.page_timeout)
 
-                watcher = watch(budget) if watch else None
-                stream = asyncio.ensure_future(server.client.stream(body, watcher, on_first))
+                stream: asyncio.Future[Any] = asyncio.ensure_future(
+                    server.client.stream(body, watcher, on_first)
+                )
                 try:
                     await asyncio.wait({stream, gone}, return_when=asyncio.FIRST_COMPLETED)
                     if not stream.done() and gone.done() and not gone.cancelled():
                         raise ServerLeft(server)
-                    answer = await stream
-                except ContextOverflowError as exc:
-                    server.max_model_len = exc.overflow.max_model_len
-                    raise
+                    answer: Answer = await stream
+                    return answer
                 finally:
                     gone.cancel()
                     if not stream.done():
                         stream.cancel()
                         await asyncio.gather(stream, return_exceptions=True)
-        server.succeeded()
-        return answer
 
     def _budget(self, server: Server, image: EncodedImage, needed: int) -> int:
         s = self.settings
