@@ -143,12 +143,7 @@ class Extractor:
     def _done(
         self, result: PageResult, page: Prepared, cells: list[Cell], extraction: str
     ) -> PageResult:
-        if self.settings.sanitize_tables:
-            cells = [
-                replace(c, text=clean_table(c.text)) if c.category == "Table" and c.text else c
-                for c in cells
-            ]
-        result.elements = to_elements(cells, page.info, page.width, page.height)
+        result.elements = elements_of(cells, page, self.settings)
         result.extraction = extraction
         return result
 
@@ -216,6 +211,16 @@ class Extractor:
         """One request about ``page``, watched for loops."""
         request = Request(page.image, mode, box, temperature, group=page.info)
         return await self.servers.ask(request, result.tally, lambda budget: LoopDetector().feed)
+
+
+def elements_of(cells: list[Cell], page: Prepared, settings: DotsOCRSettings) -> list[Element]:
+    """The page's elements from the model's cells: tables sanitised, boxes in page units."""
+    if settings.sanitize_tables:
+        cells = [
+            replace(c, text=clean_table(c.text)) if c.category == "Table" and c.text else c
+            for c in cells
+        ]
+    return to_elements(cells, page.info, page.width, page.height)
 
 
 class _Incomplete(Exception):

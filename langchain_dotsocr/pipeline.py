@@ -159,17 +159,7 @@ class Run:
             self._encode.shutdown(wait=False, cancel_futures=True)
 
     def _geometry(self, max_model_len: int | None) -> Geometry:
-        s = self.settings
-        max_pixels = s.max_pixels
-        if max_model_len is not None and s.downscale_to_fit:
-            max_pixels = fit_max_pixels(max_model_len, s.prompt_mode, s.max_pixels)
-            if max_pixels < s.min_pixels:
-                raise ContextLengthError(
-                    f"the server's max_model_len of {max_model_len} cannot hold even the "
-                    "smallest page image with its prompt and an answer; start vLLM with a larger "
-                    "--max-model-len (see docker-compose-vllm.yml)"
-                )
-        return Geometry(dpi=s.dpi, min_pixels=s.min_pixels, max_pixels=max_pixels)
+        return geometry_for(self.settings, max_model_len)
 
     async def _produce(
         self,
@@ -321,6 +311,22 @@ class Run:
         if self.settings.on_error == "mark":
             return [slot.builder.failed(item.error, item.info)]
         return []
+
+
+def geometry_for(settings: DotsOCRSettings, max_model_len: int | None) -> Geometry:
+    """How pages are rendered for a context of ``max_model_len`` (the smallest of the servers',
+    so that every server can take every page): downscaled to fit when allowed."""
+    s = settings
+    max_pixels = s.max_pixels
+    if max_model_len is not None and s.downscale_to_fit:
+        max_pixels = fit_max_pixels(max_model_len, s.prompt_mode, s.max_pixels)
+        if max_pixels < s.min_pixels:
+            raise ContextLengthError(
+                f"the server's max_model_len of {max_model_len} cannot hold even the "
+                "smallest page image with its prompt and an answer; start vLLM with a larger "
+                "--max-model-len (see docker-compose-vllm.yml)"
+            )
+    return Geometry(dpi=s.dpi, min_pixels=s.min_pixels, max_pixels=max_pixels)
 
 
 def _fail(future: asyncio.Future[_Item], exc: BaseException) -> None:
