@@ -66,10 +66,12 @@ class Monitor:
                 server.eject(f"GET /health failed while requests waited over {self.stall:g}s")
             return
         if server.capacity.fixed is None and server.outstanding:
-            outstanding = server.outstanding
+            outstanding, before = server.outstanding, server.capacity.limit
             load = await self.load(server)
             if load is not None:
                 server.capacity.observe(load, outstanding)
+            if server.capacity.limit != before:
+                server.limit_changed = time.monotonic()
 
     async def load(self, server: Server) -> Load | None:
         """The server's own figures when it offers them, else our view of its queue."""
@@ -82,4 +84,4 @@ class Monitor:
             if load is not None:
                 return load
             server.metrics = False  # no /metrics, or not vLLM's: do not ask again
-        return server.own_load()
+        return server.own_load(time.monotonic() - server.limit_changed)

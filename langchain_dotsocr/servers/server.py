@@ -37,6 +37,7 @@ class Server:
         self._pending: dict[int, float] = {}  # requests without a first token: id -> sent at
         self._ids = itertools.count()
         self.fastest_first_token: float | None = None
+        self.limit_changed = time.monotonic()
         # Health: out of the pool until retry_at, then back when GET /health answers 200.
         self.out_since: float | None = None
         self.retry_at = 0.0
@@ -84,14 +85,20 @@ class Server:
             self.outstanding -= 1
             self._pending.pop(rid, None)
 
-    def own_load(self) -> Load | None:
+    def own_load(self, since_change: float) -> Load | None:
         """Our own reading when the server has no /metrics: a request still without its first
-        token well past the fastest first token seen is waiting in the server's queue."""
+        token well past the fastest first token seen is waiting in the server's queue.
+
+        None (no reading) until a first token was seen, and within that wait after the last
+        change of the limit: requests it let out could not have shown a queue yet.
+        """
         if self.fastest_first_token is None:
-            return None  # nothing to compare with yet
+            return None
         threshold = QUEUE_GRACE + 2 * self.fastest_first_token
         now = time.monotonic()
         waiting = sum(now - sent > threshold for sent in self._pending.values())
+        if not waiting and since_change < threshold:
+            return None
         return Load(self.outstanding - waiting, waiting)
 
     def longest_wait(self) -> float:
