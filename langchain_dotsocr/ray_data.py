@@ -342,7 +342,8 @@ def result_of_answer(
     cut and no fallback, so an incomplete answer keeps what it salvaged (``salvaged``), and
     one with nothing usable becomes an error row.
     """
-    out = {k: v for k, v in row.items() if k != "image"} | {"model": model}
+    # Only the page's own columns: the engine's (messages with the image, tokens) stay behind.
+    out = {k: row[k] for k in PAGE_ROW if k != "image"} | {"model": model}
     info = _info(row)
     result = PageResult(info)
     width, height = int(row["image_width"]), int(row["image_height"])

@@ -51,3 +51,14 @@ def test_gpu_health_and_cache():
     assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
     assert any("/health" in str(part) for part in svc["healthcheck"]["test"])
     assert any(v.endswith(":/root/.cache/huggingface") for v in svc["volumes"])
+
+
+def test_data_parallel_variant_keeps_every_flag_and_adds_one_engine_per_gpu():
+    base = [str(c) for c in service()["command"]]
+    variant = yaml.safe_load((COMPOSE.parent / "docker-compose-vllm-dp.yml").read_text())
+    svc = variant["services"]["dotsocr"]
+    cmd = [str(c) for c in svc["command"]]
+    assert flag(cmd, "--data-parallel-size") == "${DP:-2}"
+    i = cmd.index("--data-parallel-size")
+    assert cmd[:i] + cmd[i + 2 :] == base  # the same server otherwise
+    assert svc["deploy"]["resources"]["reservations"]["devices"][0]["count"] == "all"

@@ -27,7 +27,8 @@ BAD_PAGE = 4  # the doubles refuse its image with a 400: a page that fails
 
 @pytest.fixture(scope="session")
 def ray_session():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    if not ray.is_initialized():  # the README's Ray block may have started it: share it
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
@@ -152,3 +153,39 @@ def test_the_example_writes_the_format_of_dotsocr_parse(ray_session, two_doubles
     theirs = cli_out.read_text().splitlines()
     assert ours == theirs  # the same Documents, the same lines
     assert len(ours) > PAGES
+
+
+def test_the_engine_recipe_turns_an_engines_row_into_a_result_row(two_doubles, folder):
+    import importlib.util
+    from pathlib import Path
+
+    import httpx
+
+    from langchain_dotsocr.pages import Geometry
+
+    spec = importlib.util.spec_from_file_location(
+        "ray_vllm_engines", Path(__file__).parent.parent / "examples" / "ray_vllm_engines.py"
+    )
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)  # imports no ray.data.llm until main() runs
+    row = {"bytes": (folder / "book.pdf").read_bytes(), "path": "book.pdf"}
+    page = render_pages(row, recipe.SETTINGS, Geometry(dpi=72))[1]
+    engine_row = recipe.preprocess(page)
+    assert engine_row["sampling_params"]["max_tokens"] == recipe.SETTINGS.max_tokens
+    _, urls = two_doubles
+    body = {"model": recipe.MODEL, "messages": engine_row["messages"], "max_tokens": 4000}
+    answer = httpx.post(urls[0] + "/chat/completions", json=body, timeout=30).json()
+    engine_row |= {"generated_text": answer["choices"][0]["message"]["content"],
+                   "num_generated_tokens": 10, "prompt": "..."}
+    out = recipe.postprocess(engine_row)
+    assert set(out) == {k for k in recipe_page_keys() if k != "image"} | {"result", "model"}
+    assert json.loads(out["result"])["extraction"] == "layout"
+    bad = recipe.unread(render_pages({"bytes": b"nope", "path": "x.pdf"}, recipe.SETTINGS,
+                                     Geometry())[0])
+    assert bad["error_type"] == "DocumentError" and bad["result"] is None and "image" not in bad
+
+
+def recipe_page_keys():
+    from langchain_dotsocr.ray_data import PAGE_ROW
+
+    return PAGE_ROW
