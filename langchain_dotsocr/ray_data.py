@@ -96,6 +96,9 @@ def read_pages(
         paths if isinstance(paths, str) else list(paths), include_paths=True
     )
     pages = files.flat_map(functools.partial(render_pages, settings=s, geometry=geometry))
+    # A file's pages come out as one block, and a block goes to one actor: cut them into
+    # blocks of an actor's share so that every actor gets pages (streaming, no shuffle).
+    pages = pages.repartition(target_num_rows_per_block=ROWS_PER_ACTOR)
     reader: Any = PageReader  # Ray takes a class for an actor pool; its hints say callable
     return pages.map(
         reader,

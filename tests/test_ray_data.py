@@ -189,3 +189,32 @@ def recipe_page_keys():
     from langchain_dotsocr.ray_data import PAGE_ROW
 
     return PAGE_ROW
+
+
+def test_error_rows_carry_neither_the_key_nor_the_image(two_doubles, folder):
+    import asyncio
+    import socket
+
+    from langchain_dotsocr.pages import Geometry
+    from langchain_dotsocr.ray_data import PageReader
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    secret = "sk-very-secret-key-123"
+    settings = DotsOCRSettings(base_url=closed, api_key=secret, dpi=72, max_retries=1)
+    row = {"bytes": (folder / "book.pdf").read_bytes(), "path": "book.pdf"}
+    page = render_pages(row, settings, Geometry(dpi=72))[0]
+    out = asyncio.run(PageReader(settings)(page))
+    assert out["error_type"] == "ServerUnreachableError" and out["result"] is None
+    text = json.dumps(out)
+    assert secret not in text and "base64" not in text and "image" not in out
+    # A key refused by a server: the error says so without echoing it.
+    fakes, urls = two_doubles
+    fakes[0].api_key = "the-real-key"
+    try:
+        refused = asyncio.run(PageReader(settings.model_copy(update={"base_url": urls[0]}))(page))
+    finally:
+        fakes[0].api_key = None
+    assert refused["error_type"] == "AuthenticationError" and secret not in json.dumps(refused)
+

@@ -15,6 +15,7 @@ One small loop per server, every :data:`TICK` seconds:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
@@ -25,6 +26,7 @@ from .metrics import parse_load
 from .server import Server
 
 TICK = 0.5
+logger = logging.getLogger("langchain_dotsocr")
 
 
 class Monitor:
@@ -47,7 +49,10 @@ class Monitor:
     async def _watch(self, server: Server) -> None:
         while True:
             await asyncio.sleep(TICK)
-            await self.check(server)
+            try:
+                await self.check(server)
+            except Exception:  # a bug here must not stop the watch, nor the run
+                logger.exception("watching %s failed", server.url)
             self.changed()
 
     async def check(self, server: Server) -> None:
@@ -57,13 +62,16 @@ class Monitor:
             if now >= server.retry_at:
                 if await server.client.health():
                     server.readmit()
-                else:
+                else:  # still down: requests queued there since leave too
                     server.retry_at = time.monotonic() + server.cooldown
+                    server.gone.set()
             return
         if server.longest_wait() > self.stall and now - server.health_checked > self.stall:
             server.health_checked = now
             if not await server.client.health():
-                server.eject(f"GET /health failed while requests waited over {self.stall:g}s")
+                server.eject(
+                    f"GET /health failed while requests waited over {self.stall:g}s", dead=True
+                )
             return
         if server.capacity.fixed is None and server.outstanding:
             outstanding, before = server.outstanding, server.capacity.limit

@@ -127,30 +127,38 @@ class Servers:
             if isinstance(result, BaseException) and not isinstance(result, DotsOCRError):
                 raise result
         infos = [r for r in found if isinstance(r, ServerInfo)]
-        model = s.model or (infos[0].model if infos else None)
-        failed: list[str] = []
-        for client, result in zip(self.clients, found, strict=True):
-            if isinstance(result, ServerInfo) and model not in result.served:
-                result = ModelNotServedError(
-                    f"{client.base_url} serves {', '.join(result.served)}, not {model}"
-                )
-            if isinstance(result, DotsOCRError):
-                failed.append(str(result))
-                if len(self.clients) == 1:
-                    raise result  # one server: its own error, as it always was
-                continue
-            assert isinstance(result, ServerInfo)
-            info = ServerInfo(model or result.model, result.max_model_len, result.served)
-            self.servers.append(Server(client, info, Capacity(s.max_concurrency)))
+        # The model: the one asked for, else the first usable server's.
+        model = s.model or (infos[0].model if infos else "")
+        errors = [
+            error
+            for client, result in zip(self.clients, found, strict=True)
+            if (error := self._admit(client, result, model)) is not None
+        ]
+        if len(self.clients) == 1 and errors:
+            raise errors[0]  # one server: its own error, as it always was
         if not self.servers:
-            errors = [r for r in found if isinstance(r, DotsOCRError)] or [ServerError("")]
-            raise type(errors[0])("no server can be used: " + "; ".join(failed))
-        for reason in failed:
-            warnings.warn(f"left out of this run: {reason}", ServerWarning, stacklevel=2)
+            raise type(errors[0])("no server can be used: " + "; ".join(map(str, errors)))
+        for error in errors:
+            warnings.warn(f"left out of this run: {error}", ServerWarning, stacklevel=2)
         self._resize()
         self._monitor = Monitor(self.servers, self._resize, stall=s.read_timeout)
         self._monitor.start()
         return self.servers[0].info
+
+    def _admit(
+        self, client: Client, found: ServerInfo | BaseException, model: str
+    ) -> DotsOCRError | None:
+        """Add the server to the pool, or say why it cannot serve ``model``."""
+        if isinstance(found, DotsOCRError):
+            return found
+        assert isinstance(found, ServerInfo)
+        if model not in found.served:
+            return ModelNotServedError(
+                f"{client.base_url} serves {', '.join(found.served)}, not {model}"
+            )
+        info = ServerInfo(model, found.max_model_len, found.served)
+        self.servers.append(Server(client, info, Capacity(self.settings.max_concurrency)))
+        return None
 
     @property
     def model(self) -> str:
@@ -286,11 +294,11 @@ class Servers:
         loop = asyncio.get_running_loop()
         with server.track() as first_token:
             async with asyncio.timeout(None) as deadline:
-                # Sent to a server that is out (none is usable): no reason to leave it.
+                # Sent to a server already known down (none is usable): no reason to leave it.
                 gone: asyncio.Future[Any] = (
-                    asyncio.ensure_future(server.gone.wait())
-                    if server.usable
-                    else loop.create_future()
+                    loop.create_future()
+                    if server.gone.is_set()
+                    else asyncio.ensure_future(server.gone.wait())
                 )
 
                 def on_first() -> None:

@@ -46,7 +46,7 @@ class Server:
         self.reason = ""
         self.metrics = True  # until the server shows it has no /metrics
         self.health_checked = 0.0
-        self.gone = asyncio.Event()  # set while out: requests still queued here leave
+        self.gone = asyncio.Event()  # set when its health fails: requests queued here leave
 
     @property
     def url(self) -> str:
@@ -124,14 +124,17 @@ class Server:
         if isinstance(exc, httpx.TransportError):
             self.eject(str(exc) or type(exc).__name__)
 
-    def eject(self, reason: str) -> None:
+    def eject(self, reason: str, *, dead: bool = False) -> None:
+        """Take the server out for a cooldown. ``dead``: its health check failed, so requests
+        still queued there leave too (one request's fault says nothing of the others')."""
+        if dead:
+            self.gone.set()
         if not self.usable:
             return
         now = time.monotonic()
         self.out_since, self.reason = now, reason
         self.retry_at = now + self.cooldown
         self.cooldown = min(MAX_COOLDOWN, self.cooldown * 2)
-        self.gone.set()
 
     def readmit(self) -> None:
         self.out_since = None
