@@ -16,7 +16,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakevllm import FakeVLLM, LatencyModel, serve
+from tests.fakevllm import FakeVLLM, LatencyModel, RecordedRequest, answer_tokens, serve
+
+
+def record(r: RecordedRequest) -> dict[str, object]:
+    """What a benchmark needs of one request: tokens in, cached, out, and how it ended."""
+    return {
+        "mode": r.prompt_mode,
+        "page": r.page,
+        "status": r.status,
+        "image": r.image_size,
+        "prompt_tokens": r.prompt_tokens,
+        "cached_tokens": r.cached_tokens,
+        "completion_tokens": answer_tokens(r.sent_chars),
+        "finish": r.finish_reason,
+        "cut": r.disconnected,
+        "started": r.started_at,
+        "finished": r.finished_at,
+        "received": r.received_at,
+    }
 
 
 def main() -> None:
@@ -39,6 +57,7 @@ def main() -> None:
                     else 0,
                     "max_concurrency": fake.max_concurrency,
                     "max_waiting": fake.max_waiting,
+                    "records": [record(r) for r in fake.chat_requests],
                 }
             ),
             flush=True,

@@ -1,6 +1,7 @@
 """Turn PDFs and scans into LangChain Documents with the dots.ocr layout model on vLLM."""
 
 from .budget import required_context, smart_resize
+from .check import ServerCheck, check_server
 from .documents import PAGE_SEPARATOR, PICTURE_CONTENT, flatten_bbox
 from .draw import draw_boxes, draw_page
 from .errors import (
@@ -16,6 +17,9 @@ from .errors import (
 from .loader import DotsOCRLoader
 from .parser import DotsOCRParser
 from .pipeline import DownscaleWarning, SourceReport
+from .readcheck import ReadCheck, ReadPage
+from .readverdict import Verdict
+from .reference import export_reference
 from .servers import ServerWarning
 from .settings import DotsOCROptions, DotsOCRSettings
 
@@ -33,12 +37,18 @@ __all__ = [
     "DownscaleWarning",
     "ModelNotServedError",
     "PageError",
+    "ReadCheck",
+    "ReadPage",
+    "ServerCheck",
     "ServerError",
     "ServerUnreachableError",
     "ServerWarning",
     "SourceReport",
+    "Verdict",
+    "check_server",
     "draw_boxes",
     "draw_page",
+    "export_reference",
     "flatten_bbox",
     "required_context",
     "smart_resize",

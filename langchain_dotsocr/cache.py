@@ -18,12 +18,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .extract import PageResult
 from .layout import Element
 from .pages import Geometry, PageInfo
+from .read import PageResult
 from .settings import DotsOCRSettings
 
-VERSION = 1  # bump when the stored shape or the meaning of a result changes
+VERSION = 2  # bump when the stored shape or the meaning of a result changes
 
 
 def document_hash(data: bytes) -> str:
@@ -70,7 +70,8 @@ class PageCache:
             return PageResult(
                 PageInfo(source=source, **data["info"]),
                 elements=[
-                    Element(e["category"], e["text"], tuple(e["bbox"])) for e in data["elements"]
+                    Element(e["category"], e["text"], tuple(e["bbox"]), e["extraction"])
+                    for e in data["elements"]
                 ],
                 text=data["text"],
                 extraction=data["extraction"],

@@ -3,17 +3,22 @@
 A Letter and an A4 page, rendered at the loader's ``dpi``, must fit the server's
 ``max_model_len`` together with the prompt and the full output budget (``max_tokens``). When
 they do not, the check says the ``--max-model-len`` to start vLLM with, or the highest dpi
-that fits as the server is, and what the loader would do meanwhile.
+that fits as the server is, and what the loader would do meanwhile. With ``read=True`` the
+server also reads the reference pages (:mod:`.readcheck`) and each symptom gets a verdict.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from .budget import fit_max_pixels, output_budget, prompt_tokens, required_context, smart_resize
-from .client import Client, Retry, Timeouts
 from .pages import Geometry, pdf_pixel_size
+from .readcheck import ReadCheck, read_reference
+from .readreport import read_dict, read_lines
+from .readverdict import Verdict, summarise, verdicts
+from .servers import Servers
 from .settings import DotsOCRSettings
 
 #: Page sizes checked, in PDF points.
@@ -56,6 +61,10 @@ class ServerCheck:
     pages: tuple[PageFit, ...]
     #: The highest whole dpi (at most ``dpi``) whose pages fit; ``None`` if none does.
     fitting_dpi: int | None
+    #: The reference pages as the server read them (``read=True``), else None.
+    read: ReadCheck | None = None
+    #: The symptoms the read check found (failures first).
+    verdicts: tuple[Verdict, ...] = ()
 
     @property
     def needed(self) -> int:
@@ -66,6 +75,31 @@ class ServerCheck:
     def fits(self) -> bool:
         """Whether every checked page fits with the full output budget."""
         return self.max_model_len is not None and self.needed <= self.max_model_len
+
+    @property
+    def ok(self) -> bool:
+        """Whether pages fit and the read check (if run) found no failing symptom."""
+        return self.fits and not any(v.level == "fail" for v in self.verdicts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The check as plain data (what ``dotsocr check --json`` prints)."""
+        data: dict[str, Any] = {
+            "ok": self.ok,
+            "base_url": self.base_url,
+            "model": self.model,
+            "served": list(self.served),
+            "max_model_len": self.max_model_len,
+            "dpi": self.dpi,
+            "max_tokens": self.max_tokens,
+            "fits": self.fits,
+            "needed_max_model_len": self.needed,
+            "fitting_dpi": self.fitting_dpi,
+            "pages": [{**asdict(p), "image_tokens": p.image_tokens} for p in self.pages],
+            "read": None,
+        }
+        if self.read is not None:
+            data["read"] = read_dict(self.read, summarise(self.read), list(self.verdicts))
+        return data
 
 
 def page_fits(settings: DotsOCRSettings, dpi: float) -> tuple[PageFit, ...]:
@@ -93,24 +127,38 @@ def fitting_dpi(settings: DotsOCRSettings, max_model_len: int, dpi: float) -> in
     return None
 
 
-async def check_server(settings: DotsOCRSettings, base_url: str | None = None) -> ServerCheck:
-    """Ask the server (``base_url``, default the first of the settings') for its models and
-    limits, then do the budget arithmetic.
+async def check_server(
+    settings: DotsOCRSettings, base_url: str | None = None, *, read: bool = False
+) -> ServerCheck:
+    """Ask one server for its models and limits, then do the budget arithmetic.
 
-    Raises what discovery raises: ``ServerUnreachableError``, ``AuthenticationError``,
-    ``ModelNotServedError``, ``ServerError``.
+
+    Args:
+        settings: the loader's settings (server, key, model, dpi, pixel limits, budget).
+        base_url: the server to check (default: the first of ``settings.base_url``).
+        read: also send the reference pages, one request each, and judge the answers
+            (``ServerCheck.read`` and ``ServerCheck.verdicts``).
+
+    Raises:
+        What discovery raises: ``ServerUnreachableError``, ``AuthenticationError``,
+        ``ModelNotServedError``, ``ServerError``; the read check raises the same when the
+        server goes away during it.
+
+    Example:
+        .. code-block:: python
+
+            check = asyncio.run(check_server(DotsOCRSettings(), read=True))
+            print(check.ok, [v.message for v in check.verdicts])
     """
-    key = settings.api_key.get_secret_value() if settings.api_key else None
-    client = Client(
-        base_url or settings.base_urls[0],
-        key,
-        timeouts=Timeouts(settings.connect_timeout, settings.read_timeout),
-        retry=Retry(tries=settings.max_retries, base=settings.retry_backoff),
-    )
+    settings = settings.model_copy(update={"base_url": base_url or settings.base_urls[0]})
+    servers = Servers(settings)
+    reading = None
     try:
-        info = await client.discover(settings.model, settings.max_model_len)
+        info = await servers.start()
+        if read:
+            reading = await read_reference(servers, settings)
     finally:
-        await client.aclose()
+        await servers.aclose()
     pages = page_fits(settings, settings.dpi)
     limit = info.max_model_len
     best = None
@@ -119,7 +167,7 @@ async def check_server(settings: DotsOCRSettings, base_url: str | None = None) -
     elif limit is not None:
         best = math.floor(settings.dpi)
     return ServerCheck(
-        client.base_url,
+        servers.clients[0].base_url,
         info.model,
         info.served,
         limit,
@@ -127,11 +175,13 @@ async def check_server(settings: DotsOCRSettings, base_url: str | None = None) -
         settings.max_tokens,
         pages,
         best,
+        reading,
+        tuple(verdicts(reading)) if reading is not None else (),
     )
 
 
 def report(check: ServerCheck, settings: DotsOCRSettings) -> list[str]:
-    """The check in plain lines, ending with what to do if a page does not fit."""
+    """The check in plain lines: what to do if a page does not fit, then the read check."""
     dpi = f"{check.dpi:g} dpi"
     served = ", ".join(m + (" (used)" if m == check.model else "") for m in check.served)
     limit = check.max_model_len
@@ -149,11 +199,21 @@ def report(check: ServerCheck, settings: DotsOCRSettings) -> list[str]:
         )
     if check.fits:
         lines.append(f"OK: Letter and A4 pages at {dpi} fit with the full output budget.")
-        return lines
-    lines.append(
+    else:
+        lines += _what_to_do(check, settings)
+    if check.read is not None:
+        lines += read_lines(check.read, summarise(check.read), list(check.verdicts))
+    return lines
+
+
+def _what_to_do(check: ServerCheck, settings: DotsOCRSettings) -> list[str]:
+    """What to change when a page does not fit, and what the loader does meanwhile."""
+    dpi = f"{check.dpi:g} dpi"
+    limit = check.max_model_len
+    lines = [
         f"Start vLLM with --max-model-len {check.needed} (or more) for Letter and A4 pages at "
         f"{dpi} with the full output budget of {check.max_tokens} tokens."
-    )
+    ]
     if limit is None:
         return lines
     if check.fitting_dpi is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections import Counter
@@ -34,9 +35,10 @@ from .export import (
     one_line,
     write_jsonl,
 )
-from .extract import FATAL
 from .loader import DotsOCRLoader
 from .progress import server_counts
+from .read import FATAL
+from .reference import export_reference
 from .settings import DotsOCROptions, DotsOCRSettings
 
 PROG = "dotsocr"
@@ -56,9 +58,14 @@ or used (refused key, model not served), and the run stops."""
 CHECK_EXAMPLES = """examples:
   dotsocr check
   dotsocr check --base-url http://gpu-box:8000/v1 --dpi 300
+  dotsocr check --read
+  dotsocr check --read --json > check.json
+  dotsocr check --export-reference reference/
 
-Exit code 0: Letter and A4 pages fit; 1: they do not (the output says the --max-model-len to
-start vLLM with, or the dpi that fits); 2: the server cannot be reached or used."""
+Exit code 0: Letter and A4 pages fit (and with --read, the server reads the reference pages
+right); 1: they do not fit (the output says the --max-model-len to start vLLM with, or the dpi
+that fits), or --read found a symptom (each named with its fix); 2: the server cannot be
+reached or used."""
 DRAW_EXAMPLES = """examples:
   dotsocr draw report.pdf --page 0 -o page.png
   dotsocr draw scan.jpg -o boxes.png --legend"""
@@ -162,11 +169,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        help="check the server: models, max_model_len, whether a page fits",
+        help="check the server: models, max_model_len, whether a page fits, whether it reads "
+        "right (--read)",
         description="Ask the server for its models and context length, and check that a\n"
-        "Letter and an A4 page fit with the full output budget.",
+        "Letter and an A4 page fit with the full output budget. With --read, send the\n"
+        "bundled reference pages and say whether the server reads them right.",
         epilog=CHECK_EXAMPLES,
         formatter_class=fmt,
+    )
+    check.add_argument(
+        "--read", action="store_true",
+        help="also send the bundled reference pages (one request each) and judge the answers: "
+        "text, tables, boxes, categories, parse failures, time",
+    )
+    check.add_argument("--json", action="store_true",
+                       help="print the result as one JSON object on stdout")
+    check.add_argument(
+        "--export-reference", metavar="DIR",
+        help="write the reference pages as NAME.png with their truth NAME.png.json into DIR "
+        "(without --read, nothing is sent to the server)",
     )
     _server_options(check)
     check.set_defaults(run=run_check)
@@ -315,17 +336,32 @@ def _write_files(docs: Iterator[Document], out: Path, fmt: str) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``dotsocr check``: 0 when Letter and A4 pages fit every server, 1 when not."""
+    """``dotsocr check``: 0 when pages fit (and read right with ``--read``) on every server
+    given, 1 when not."""
+    if args.export_reference:
+        for path in export_reference(args.export_reference):
+            _say(f"wrote {path}")
+        if not args.read:
+            return 0
     settings = DotsOCRSettings(**options_of(args))  # type: ignore[arg-type]
-    fits = True
-    for i, url in enumerate(settings.base_urls):
-        result = asyncio.run(check_server(settings, url))
-        if i:
-            print()
-        for line in report(result, settings):
-            print(line)
-        fits = fits and result.fits
-    return 0 if fits else 1
+    results = []
+    for url in settings.base_urls:
+        try:
+            results.append(asyncio.run(check_server(settings, url, read=args.read)))
+        except DotsOCRError as exc:
+            if args.json:  # a pipeline reads stdout: say it there too
+                print(json.dumps({"ok": False, "error": str(exc)}))
+            raise
+    if args.json:  # one server: its object; several: a list of them
+        found = [r.as_dict() for r in results]
+        print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
+    else:
+        for i, result in enumerate(results):
+            if i:
+                print()
+            for line in report(result, settings):
+                print(line)
+    return 0 if all(r.ok for r in results) else 1
 
 
 def run_draw(args: argparse.Namespace) -> int:

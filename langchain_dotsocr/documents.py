@@ -8,9 +8,9 @@ from typing import Any
 from langchain_core.documents import Document
 
 from .errors import DotsOCRError
-from .extract import PageResult
 from .layout import Element
 from .pages import PageInfo
+from .read import PageResult
 from .settings import DotsOCRSettings
 
 #: Written between pages in ``mode="single"``.
@@ -82,6 +82,7 @@ class DocumentBuilder:
             content = PICTURE_CONTENT if element.category == "Picture" else (element.text or "")
             meta = base | {
                 "category": element.category,
+                "extraction": element.extraction,
                 "element_index": index,
                 "bbox": [round(v, 2) for v in element.bbox],
                 "section": self.section,

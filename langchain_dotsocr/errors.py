@@ -90,3 +90,7 @@ class AuthenticationError(ServerError):
 
 class ContextLengthError(ServerError):
     """A page does not fit in the server's context (``--max-model-len``)."""
+
+
+# Errors no other way of reading a page can help: every further request would fail the same way.
+FATAL = (AuthenticationError, ServerUnreachableError, ModelNotServedError)

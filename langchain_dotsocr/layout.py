@@ -4,6 +4,13 @@ The model is asked for a JSON array of ``{"bbox", "category", "text"}`` cells. A
 (truncated by the budget, a missing comma, a three-number box, code fences), so when the whole
 answer is not valid JSON each cell is decoded on its own and every complete cell with a usable
 box is kept. Nothing here invents a cell: every cell returned was in the answer.
+
+Boxes are judged by how wrong they are (:func:`judge_box`): the corners are put in order; a
+coordinate past the image edge by at most one 28-px patch (the model's unit of sight) is clamped
+to the edge; one further out is a broken box, and its cell is dropped like any broken cell (the
+answer is then incomplete, so the page is asked again and the better answer kept). A box that
+collapses to a line or a point keeps its cell: the text is content, and the answer stays
+complete.
 """
 
 from __future__ import annotations
@@ -20,13 +27,23 @@ _FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*|\s*```\s*$")
 _DECODER = json.JSONDecoder()
 
 
+# How far past the image edge a coordinate may be and still be clamped: one visual token.
+EDGE_SLACK = 28
+
+Box = tuple[float, float, float, float]
+
+
 @dataclass(frozen=True)
 class Cell:
-    """One layout cell as the model gave it: box in pixels of the image it saw."""
+    """One layout cell as the model gave it: box in pixels of the page image.
+
+    ``extraction`` says which request read it (see :mod:`.read`).
+    """
 
     category: str
-    bbox: tuple[float, float, float, float]
+    bbox: Box
     text: str | None
+    extraction: str = "layout"
 
 
 @dataclass(frozen=True)
@@ -35,7 +52,8 @@ class Element:
 
     category: str
     text: str | None
-    bbox: tuple[float, float, float, float]
+    bbox: Box
+    extraction: str = "layout"
 
 
 @dataclass
@@ -50,9 +68,9 @@ class Decoded:
 def decode_answer(answer: str, width: int, height: int) -> Decoded:
     """Decode a layout answer for an image of ``width`` x ``height`` pixels.
 
-    Boxes are put in order (x1 <= x2, y1 <= y2) and clamped into the image; cells without a
-    usable box and exact duplicates are dropped and noted in ``problems``. An answer is
-    ``complete`` when it is valid JSON and no cell had to be dropped for its box.
+    Boxes are judged by :func:`judge_box`; cells without a usable box and exact duplicates are
+    dropped and noted in ``problems``. An answer is ``complete`` when it is valid JSON and no
+    cell had to be dropped for its box.
     """
     text = _FENCE.sub("", answer.strip())
     result = Decoded()
@@ -111,32 +129,71 @@ def _to_cell(item: Any, width: int, height: int, problems: list[str]) -> Cell | 
         problems.append("a cell that is not an object was dropped")
         return None
     category = item.get("category")
-    box = item.get("bbox")
     if not isinstance(category, str) or not category:
         problems.append("a cell without a category was dropped")
         return None
-    if not (
-        isinstance(box, list)
-        and len(box) == 4
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)
-    ):
-        problems.append(f"a {category} cell with an unusable box {box!r} was dropped")
-        return None
-    x1, y1, x2, y2 = (float(v) for v in box)
-    if not all(math.isfinite(v) for v in (x1, y1, x2, y2)):  # json.loads takes NaN, Infinity
-        problems.append(f"a {category} cell with a box that is not finite {box!r} was dropped")
-        return None
-    x1, x2 = sorted((_clamp(x1, width), _clamp(x2, width)))
-    y1, y2 = sorted((_clamp(y1, height), _clamp(y2, height)))
-    if x2 <= x1 or y2 <= y1:
-        problems.append(f"a {category} cell with an empty box {box!r} was dropped")
+    box, why = judge_box(item.get("bbox"), width, height)
+    if box is None:
+        problems.append(f"a {category} cell with {why} {item.get('bbox')!r} was dropped")
         return None
     text = item.get("text")
-    return Cell(category, (x1, y1, x2, y2), text if isinstance(text, str) else None)
+    return Cell(category, box, text if isinstance(text, str) else None)
+
+
+def judge_box(value: Any, width: int, height: int) -> tuple[Box | None, str]:
+    """A usable box for an image of ``width`` x ``height`` px, or ``None`` and why not.
+
+    Corners are put in order; coordinates at most :data:`EDGE_SLACK` px past an edge are
+    clamped to it; further out the box is broken. A box may collapse to a line or a point.
+    """
+    if not (
+        isinstance(value, list)
+        and len(value) == 4
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ):
+        return None, "an unusable box"
+    x1, y1, x2, y2 = (float(v) for v in value)
+    if not all(math.isfinite(v) for v in (x1, y1, x2, y2)):  # json.loads takes NaN, Infinity
+        return None, "a box that is not finite"
+    far = [v for v in (x1, x2) if not -EDGE_SLACK <= v <= width + EDGE_SLACK]
+    far += [v for v in (y1, y2) if not -EDGE_SLACK <= v <= height + EDGE_SLACK]
+    if far:
+        return None, f"a box far outside the {width}x{height} image"
+    x1, x2 = sorted((_clamp(x1, width), _clamp(x2, width)))
+    y1, y2 = sorted((_clamp(y1, height), _clamp(y2, height)))
+    return (x1, y1, x2, y2), ""
 
 
 def _clamp(v: float, limit: int) -> float:
     return min(max(v, 0.0), float(limit))
+
+
+_OPEN_CELL = re.compile(
+    r'\{\s*"bbox"\s*:\s*\[\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*\]'
+    r'\s*,\s*"category"\s*:\s*"([A-Za-z-]+)"'
+)
+
+
+def open_cell(answer: str, width: int, height: int) -> Cell | None:
+    """The cell an answer was cut in, if its box and category were written before the cut.
+
+    A truncated answer ends inside a cell; when that cell is a single region whose text alone
+    outgrows the budget (a long table), its box and category say what the region is.
+    """
+    start = answer.rfind('{"bbox"')
+    if start == -1:
+        return None
+    tail = answer[start:]
+    try:
+        json.loads(tail.rstrip().rstrip(",").rstrip("]").rstrip())
+        return None  # the last cell is whole: the answer was not cut inside it
+    except ValueError:
+        pass
+    m = _OPEN_CELL.match(tail)
+    if m is None:
+        return None
+    box, _ = judge_box([float(v) for v in m.groups()[:4]], width, height)
+    return Cell(m.group(5), box, None) if box is not None else None
 
 
 def to_elements(cells: list[Cell], page: PageInfo, width: int, height: int) -> list[Element]:
@@ -149,6 +206,11 @@ def to_elements(cells: list[Cell], page: PageInfo, width: int, height: int) -> l
         return v * page.height / height
 
     return [
-        Element(c.category, c.text, (x(c.bbox[0]), y(c.bbox[1]), x(c.bbox[2]), y(c.bbox[3])))
+        Element(
+            c.category,
+            c.text,
+            (x(c.bbox[0]), y(c.bbox[1]), x(c.bbox[2]), y(c.bbox[3])),
+            c.extraction,
+        )
         for c in cells
     ]

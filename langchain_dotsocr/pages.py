@@ -3,11 +3,13 @@
 PDF pages are rendered with pypdfium2 (which applies /Rotate), images are decoded with Pillow
 (:mod:`.images`: EXIF orientation applied, converted to RGB, bombs refused). Each page image is
 then resized by the model's rule, so boxes in the answer map back to the page by a plain scale.
+A long page (beyond the model's 200:1, or a receipt that would have to be shrunk) is kept at
+full resolution instead and read in parts, each cropped here (:func:`crop_part`).
 
 Bad input never escapes as anything but a :class:`DocumentError` (the file: empty, not a
 document, damaged, locked, a bomb) or a :class:`PageError` (one page: missing, undecodable, or
-a shape the model refuses), each naming the source and the page. Pages are never rendered
-above ``max_pixels``, whatever their size in points or pixels.
+without area), each naming the source and the page. Pages are never rendered above
+``max_pixels`` (long pages above :data:`LONG_MAX_PIXELS`), whatever their size.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, TypeVar, cast
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, UnidentifiedImageError
 
-from .budget import MAX_ASPECT_RATIO, MAX_PIXELS, MIN_PIXELS, smart_resize
+from .budget import FACTOR, MAX_ASPECT_RATIO, MAX_PIXELS, MIN_PIXELS, smart_resize
 from .errors import DocumentError, PageError
 from .images import (
     BOMB_ERRORS,
@@ -57,10 +59,15 @@ class PageInfo:
 
 @dataclass(frozen=True)
 class PageImage:
-    """One page, ready to send: the RGB image sized by the model's rule, and its page."""
+    """One page, ready to send: the RGB image sized by the model's rule, and its page.
+
+    A long page (see :func:`is_long`) is kept at full resolution instead, ``whole`` False: the
+    model cannot take it in one image, so it is read in parts.
+    """
 
     info: PageInfo
     image: Image.Image
+    whole: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,16 +113,9 @@ class PageDocument(ABC):
         return PageError(reason, source=self.source, page=index, total_pages=self.total)
 
     def _check_shape(self, index: int, width: float, height: float, unit: Unit) -> None:
-        """Refuse, before rendering, a page whose shape the model refuses."""
+        """Refuse, before rendering, a page with no area."""
         if not (width > 0 and height > 0 and math.isfinite(width * height)):
             raise self._error(index, f"the page has no area ({width:g}x{height:g} {unit})")
-        ratio = max(width, height) / min(width, height)
-        if ratio > MAX_ASPECT_RATIO:
-            raise self._error(
-                index,
-                f"the page is {width:g}x{height:g} {unit}, an aspect ratio of {ratio:.0f}:1; "
-                f"the model refuses more than {MAX_ASPECT_RATIO}:1 (crop or split the page)",
-            )
 
     def _finish(
         self,
@@ -127,28 +127,40 @@ class PageDocument(ABC):
         natural_pixels: int,
         geometry: Geometry,
     ) -> PageImage:
-        try:
+        info = PageInfo(self.source, index, self.total, width, height, unit, natural_pixels)
+        if not is_long(image.width, image.height, geometry):
             h, w = smart_resize(
                 image.height,
                 image.width,
                 min_pixels=geometry.min_pixels,
                 max_pixels=geometry.max_pixels,
             )
-        except ValueError as exc:
-            raise self._error(index, str(exc)) from exc
-        if max(w, h) / min(w, h) > MAX_ASPECT_RATIO:
-            # Rounding to multiples of 28 can push a page just inside the limit over it, and
-            # the server checks the image it receives: refuse here rather than get a 400.
-            raise self._error(
-                index,
-                f"the page image would be sent as {w}x{h} px (the model's sizes are multiples "
-                f"of 28), an aspect ratio over the {MAX_ASPECT_RATIO}:1 the model accepts "
-                "(crop or split the page)",
-            )
-        if (w, h) != image.size:
-            image = image.resize((w, h), Image.Resampling.BICUBIC)
-        info = PageInfo(self.source, index, self.total, width, height, unit, natural_pixels)
-        return PageImage(info, image)
+            # Rounding to multiples of 28 can push a page just inside the limit over it; the
+            # server checks the image it receives, so such a page is read in parts too.
+            if max(w, h) / min(w, h) <= MAX_ASPECT_RATIO:
+                if (w, h) != image.size:
+                    image = image.resize((w, h), Image.Resampling.BICUBIC)
+                return PageImage(info, image)
+        return PageImage(info, image, whole=False)
+
+
+def is_long(width: float, height: float, geometry: Geometry) -> bool:
+    """Whether a page of ``width`` x ``height`` px (at the asked resolution) is read in parts
+    at full resolution rather than sent whole.
+
+    Pages beyond the model's 200:1, and long pages (a receipt, a scroll, a long screenshot: at
+    least :data:`LONG_ASPECT` to 1) that would have to be shrunk to fit ``max_pixels``: shrunk
+    whole, their text would be too small to read; in parts it keeps its size.
+    """
+    aspect = max(width, height) / min(width, height)
+    if aspect > MAX_ASPECT_RATIO:
+        return True
+    return aspect >= LONG_ASPECT and width * height > geometry.max_pixels
+
+
+# Long pages: how elongated (see is_long), and the most pixels one is rendered with (memory).
+LONG_ASPECT = 4.0
+LONG_MAX_PIXELS = 4 * MAX_PIXELS
 
 
 # Why a PDF did not open, by PDFium's error code (see _load_error).
@@ -211,16 +223,17 @@ class PdfPages(PageDocument):
             try:
                 width, height = page.get_size()  # as displayed: /Rotate applied
                 self._check_shape(index, width, height, "pt")
-                size = pdf_pixel_size(width, height, geometry)
-                try:
+                full = pdf_pixel_size(width, height, replace(geometry, max_pixels=LONG_MAX_PIXELS))
+                if is_long(*full, geometry):
+                    w, h = full
+                else:
+                    size = pdf_pixel_size(width, height, geometry)
                     h, w = smart_resize(
                         size[1],
                         size[0],
                         min_pixels=geometry.min_pixels,
                         max_pixels=geometry.max_pixels,
                     )
-                except ValueError as exc:
-                    raise self._error(index, str(exc)) from exc
                 image = _render_exact(page, w, h)
             finally:
                 page.close()
@@ -241,6 +254,55 @@ def pdf_pixel_size(width_pt: float, height_pt: float, geometry: Geometry) -> tup
     scale = min(geometry.dpi / 72, math.sqrt(geometry.max_pixels / (width_pt * height_pt)))
     scale = max(scale, 1 / min(width_pt, height_pt))
     return max(1, round(width_pt * scale)), max(1, round(height_pt * scale))
+
+
+# Blank page around a part's ink that goes into its image, where the cuts leave room for it.
+PART_MARGIN = 8
+
+
+def part_size(width: float, height: float, min_pixels: int = MIN_PIXELS) -> tuple[int, int]:
+    """The image size of a part ``width`` x ``height`` px: padded up to the model's sizes
+    (multiples of 28, at least ``min_pixels``), so the model sees it unscaled."""
+    w = max(FACTOR, math.ceil(width / FACTOR) * FACTOR)
+    h = max(FACTOR, math.ceil(height / FACTOR) * FACTOR)
+    while w * h < min_pixels:
+        if w <= h:
+            w += FACTOR
+        else:
+            h += FACTOR
+    return w, h
+
+
+def part_fits(box: tuple[float, float, float, float], geometry: Geometry) -> bool:
+    """Whether the model takes the image of a part as it is (pixels and aspect ratio), with
+    or without the margin :func:`crop_part` may add."""
+    width, height, m = box[2] - box[0], box[3] - box[1], 2 * PART_MARGIN
+    w, h = part_size(width + m, height + m)
+    if w * h > geometry.max_pixels:
+        return False
+    narrow, low = part_size(width, height + m), part_size(width + m, height)
+    return max(narrow[1] / narrow[0], low[0] / low[1]) <= MAX_ASPECT_RATIO
+
+
+def crop_part(
+    image: Image.Image,
+    box: tuple[float, float, float, float],
+    room: tuple[float, float, float, float],
+    geometry: Geometry,
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """The image of a part of a page image and where it lies on the page.
+
+    The part's ink ``box``, grown by :data:`PART_MARGIN` into its blank ``room``, is cropped in
+    whole pixels and padded with white at the right and bottom to :func:`part_size`.
+    """
+    x0 = max(0, math.floor(max(room[0], box[0] - PART_MARGIN)))
+    y0 = max(0, math.floor(max(room[1], box[1] - PART_MARGIN)))
+    x1 = min(image.width, math.ceil(min(room[2], box[2] + PART_MARGIN)))
+    y1 = min(image.height, math.ceil(min(room[3], box[3] + PART_MARGIN)))
+    w, h = part_size(x1 - x0, y1 - y0, geometry.min_pixels)
+    canvas = Image.new("RGB", (w, h), (255, 255, 255))
+    canvas.paste(image.crop((x0, y0, x1, y1)), (0, 0))
+    return canvas, (x0, y0, x1, y1)
 
 
 def _render_exact(page: Any, width: int, height: int) -> Image.Image:
@@ -305,7 +367,9 @@ class ImagePages(PageDocument):
                 frame.seek(index)
                 stored_width, stored_height = frame.size
                 self._check_shape(index, float(stored_width), float(stored_height), "px")
-                image, width, height = decode_frame(frame, geometry.max_pixels)
+                long = is_long(stored_width, stored_height, geometry)
+                limit = LONG_MAX_PIXELS if long else geometry.max_pixels
+                image, width, height = decode_frame(frame, limit)
         except BOMB_ERRORS as exc:
             raise self._error(index, bomb_reason(exc)) from exc
         except DECODE_ERRORS as exc:

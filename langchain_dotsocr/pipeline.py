@@ -11,6 +11,7 @@ Documents come out in source and page order however the answers arrive.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import warnings
@@ -29,10 +30,10 @@ from .errors import (
     ContextLengthError,
     DotsOCRError,
 )
-from .extract import FATAL, Extractor, PageResult, Prepared, prepare
 from .limiter import Gate
 from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
+from .read import FATAL, PageResult, Prepared, Reader, prepare
 from .servers import Servers, Tally
 from .settings import DotsOCRSettings
 
@@ -49,20 +50,33 @@ class DownscaleWarning(UserWarning):
 
 @dataclass
 class SourceReport:
-    """Per source: pages done, pages that needed help, pages failed, requests sent."""
+    """Per source: pages done, pages that needed help, pages failed, requests sent.
+
+    ``pages_salvaged`` counts every page not read by its first answer alone (asked again, read
+    in parts, plain OCR, or salvaged); ``pages_tiled`` those read in parts. ``prompt_tokens``
+    and ``completion_tokens`` are what the server reported for the run's requests.
+    """
 
     source: str
     pages_done: int = 0
     pages_salvaged: int = 0
     pages_failed: int = 0
     pages_cached: int = 0
+    pages_tiled: int = 0
     requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    #: Elements by how they were read (``layout``, ``retried``, ``tiled``, ``grounded``, ...).
+    extractions: dict[str, int] = field(default_factory=dict)
     #: Tries sent to each server (by URL), transport retries and failovers included.
     requests_by_server: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def count(self, tally: Tally) -> None:
+        """Add what a page's requests cost."""
         self.requests += tally.requests
+        self.prompt_tokens += tally.prompt_tokens
+        self.completion_tokens += tally.completion_tokens
         for url, n in tally.by_server.items():
             self.requests_by_server[url] = self.requests_by_server.get(url, 0) + n
 
@@ -120,8 +134,8 @@ class Run:
         try:
             await servers.start()
             self.model = servers.model
-            extractor = Extractor(servers, s)
             geometry = self._geometry(servers.max_model_len)
+            reader = Reader(servers, s, geometry, functools.partial(self._run_in, self._encode))
             order: asyncio.Queue[_Slot | None] = asyncio.Queue()
             # Pages between renderer and caller follow the slots the servers take.
             window = Gate(lambda: servers.limiter.limit + READ_AHEAD)
@@ -129,7 +143,7 @@ class Run:
 
             async def produce() -> None:
                 try:
-                    await self._produce(blobs, geometry, extractor, order, window, progress)
+                    await self._produce(blobs, geometry, reader, order, window, progress)
                 finally:
                     # Always close the order, so the consumer never waits for a producer that
                     # died: it meets the failed page's exception, or the producer's own.
@@ -165,7 +179,7 @@ class Run:
         self,
         blobs: Iterable[Blob],
         geometry: Geometry,
-        extractor: Extractor,
+        reader: Reader,
         order: asyncio.Queue[_Slot | None],
         window: Gate,
         progress: Progress,
@@ -211,7 +225,7 @@ class Run:
                     except BaseException as exc:  # a bug or MemoryError: fail loudly, not hang
                         _fail(future, exc)
                         raise
-                    task = asyncio.create_task(self._page(extractor, page, future, raw, key))
+                    task = asyncio.create_task(self._page(reader, page, future, raw, key))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
             finally:
@@ -233,7 +247,8 @@ class Run:
 
     def _render_page(self, document: PageDocument, index: int, geometry: Geometry) -> PageImage:
         page = document.render(index, geometry)
-        self._warn_downscaled(page.info, geometry)
+        if page.whole:  # a long page is kept at full resolution: nothing is downscaled
+            self._warn_downscaled(page.info, geometry)
         return page
 
     def _warn_downscaled(self, info: PageInfo, geometry: Geometry) -> None:
@@ -254,7 +269,7 @@ class Run:
 
     async def _page(
         self,
-        extractor: Extractor,
+        reader: Reader,
         page: PageImage,
         future: asyncio.Future[_Item],
         raw: asyncio.Semaphore,
@@ -272,7 +287,7 @@ class Run:
             finally:
                 raw.release()
             del page  # the pixels are no longer needed: only the encoded page waits
-            await extractor.extract(prepared, result)
+            await reader.read(prepared, result)
             item = result
             if self.cache and key:
                 await self._run_in(self._encode, self._store, key, result)
@@ -302,6 +317,10 @@ class Run:
             normal = "ocr" if self.settings.prompt_mode == "ocr" else "layout"
             if item.extraction != normal:
                 report.pages_salvaged += 1
+            report.pages_tiled += item.extraction == "tiled"
+            for element in item.elements:
+                way = element.extraction
+                report.extractions[way] = report.extractions.get(way, 0) + 1
             return slot.builder.page(item)
         report.pages_failed += 1
         report.errors.append(str(item.error))

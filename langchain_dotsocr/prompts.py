@@ -78,5 +78,7 @@ def chat_body(
         "stream": stream,
     }
     if stream:
-        body["stream_options"] = {"include_usage": True}
+        # vLLM's continuous_usage_stats puts the tokens so far in every chunk: the overflow
+        # watcher counts real tokens instead of estimating them from characters.
+        body["stream_options"] = {"include_usage": True, "continuous_usage_stats": True}
     return body

@@ -36,13 +36,15 @@ import ray.data
 from langchain_core.documents import Document
 
 from .documents import DocumentBuilder
-from .encode import EncodedImage
+from .encode import EncodedImage, decode_image
 from .errors import DotsOCRError, PageError, ServerError
-from .extract import Extractor, PageResult, Prepared, elements_of, prepare
 from .layout import Element, decode_answer
 from .pages import Geometry, PageInfo, open_pages, select_pages
 from .pipeline import geometry_for
 from .prompts import chat_body, prompt_text
+from .read import PageResult, Prepared, Reader, prepare
+from .read.ink import COARSE, ink_map
+from .read.reader import elements_of
 from .servers import Servers
 from .settings import DotsOCRSettings
 
@@ -66,7 +68,8 @@ READER_CPUS = 0.25
 PAGE_ROW: dict[str, Any] = dict.fromkeys(
     (
         "source", "page", "total_pages", "page_width", "page_height", "coordinate_unit",
-        "natural_pixels", "image", "image_width", "image_height", "error", "error_type",
+        "natural_pixels", "image", "image_width", "image_height", "whole", "error",
+        "error_type",
     )
 )
 _DATA_URL = re.compile(r"data:[\w/.+-]+;base64,[A-Za-z0-9+/=]*")
@@ -102,7 +105,7 @@ def read_pages(
     reader: Any = PageReader  # Ray takes a class for an actor pool; its hints say callable
     return pages.map(
         reader,
-        fn_constructor_kwargs={"settings": s},
+        fn_constructor_kwargs={"settings": s, "geometry": geometry},
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_cpus=READER_CPUS,
     )
@@ -162,6 +165,7 @@ def _page_row(page: Prepared) -> dict[str, Any]:
         "image": page.image.url,
         "image_width": page.width,
         "image_height": page.height,
+        "whole": page.whole,
         "error": None,
         "error_type": None,
     }
@@ -174,6 +178,14 @@ def _error_row(where: dict[str, Any], error: BaseException) -> dict[str, Any]:
 def _message(error: BaseException) -> str:
     text = error.reason if isinstance(error, DotsOCRError) else str(error)
     return _DATA_URL.sub("data:<image>", text)[:2000]
+
+
+def _prepared(row: dict[str, Any]) -> Prepared:
+    """The page of a page row as the readers take it: the image sent, and its ink (mapped
+    again from the image: a map does not travel well as a column)."""
+    image = EncodedImage(row["image"], int(row["image_width"]), int(row["image_height"]))
+    ink = ink_map(decode_image(image), COARSE)
+    return Prepared(_info(row), image, ink, bool(row["whole"]))
 
 
 def _info(row: dict[str, Any]) -> PageInfo:
@@ -191,8 +203,9 @@ def _info(row: dict[str, Any]) -> PageInfo:
 class PageReader:
     """An actor that reads pages with the package's own async client and server pool."""
 
-    def __init__(self, settings: DotsOCRSettings) -> None:
+    def __init__(self, settings: DotsOCRSettings, geometry: Geometry | None = None) -> None:
         self.settings = settings
+        self.geometry = geometry or Geometry(dpi=settings.dpi)
         self._servers: Servers | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: asyncio.Lock | None = None
@@ -205,12 +218,12 @@ class PageReader:
         info = _info(row)
         try:
             servers = await self._started()
-            page = Prepared(
-                info, EncodedImage(row["image"], int(row["image_width"]), int(row["image_height"]))
-            )
+            page = await asyncio.to_thread(_prepared, row)
             result = PageResult(info)
             try:
-                await Extractor(servers, self.settings).extract(page, result)
+                # Pixel work (dense pages) runs in a thread: the actor's loop keeps streaming.
+                reader = Reader(servers, self.settings, self.geometry, asyncio.to_thread)
+                await reader.read(page, result)
             except DotsOCRError as exc:
                 located = exc.located(info.source, info.index, info.total)
                 return _error_row(out, located) | {"result": None, "model": servers.model}
@@ -250,7 +263,8 @@ def _result(row: dict[str, Any]) -> PageResult:
     data = json.loads(row["result"])
     result = PageResult(_info(row))
     result.elements = [
-        Element(e["category"], e["text"], tuple(e["bbox"])) for e in data["elements"]
+        Element(e["category"], e["text"], tuple(e["bbox"]), e["extraction"])
+        for e in data["elements"]
     ]
     result.text = data["text"]
     result.extraction = data["extraction"]
@@ -358,8 +372,7 @@ def result_of_answer(
         error = PageError("no usable answer: " + "; ".join(decoded.problems))
         located = error.located(info.source, info.index, info.total)
         return _error_row(out, located) | {"result": None}
-    page = Prepared(info, EncodedImage(row["image"], width, height))
-    result.elements = elements_of(decoded.cells, page, settings)
+    result.elements = elements_of(decoded.cells, _prepared(row), settings)
     result.extraction = "layout" if decoded.complete else "salvaged"
     result.problems = decoded.problems
     return out | {"result": result_json(result), "error": None, "error_type": None}

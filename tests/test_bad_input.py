@@ -227,7 +227,6 @@ def test_encrypted_pdf_end_to_end(fast, caplog):
 
 THREE = [sample_page(0), sample_page(1), sample_page(2)]
 MISSING_PAGE = without_page_object(make_pdf(THREE), 1)
-STRIP = make_pdf([sample_page(0), PageSpec(10, 3000, ()), sample_page(2)], kind="vector")
 
 
 def test_missing_page_object_fails_only_that_page():
@@ -244,11 +243,8 @@ def test_missing_page_object_fails_only_that_page():
 
 @pytest.mark.parametrize(
     ("data", "reason"),
-    [
-        (MISSING_PAGE, "cannot render the page (Failed to load page.)"),
-        (STRIP, "the page is 10x3000 pt, an aspect ratio of 300:1"),
-    ],
-    ids=["missing-object", "strip-1-300"],
+    [(MISSING_PAGE, "cannot render the page (Failed to load page.)")],
+    ids=["missing-object"],
 )
 def test_one_bad_page_under_each_policy(fast, fake, data, reason):
     good = sorted(expected_docs(THREE[0].boxes, 0) + expected_docs(THREE[2].boxes, 2))
@@ -271,24 +267,29 @@ def test_one_bad_page_under_each_policy(fast, fake, data, reason):
     assert all(r.status == 200 for r in fake.chat_requests)
 
 
-# -- extreme aspect ratios: refused before any request ------------------------------------------
+# -- extreme aspect ratios: read in parts at full resolution, never an HTTP 400 ----------------
 
 
 @pytest.mark.parametrize(("width", "height"), [(3000, 10), (10, 3000), (2010, 10)])
-def test_strip_images_are_refused_before_decoding(width, height):
-    data = make_image(width, height, [])
-    with pytest.raises(PageError, match=f"aspect ratio of {max(width, height) // 10}:1; the model"):
-        render(data, name="strip.png")
+def test_strip_images_are_kept_at_full_resolution_to_be_read_in_parts(width, height):
+    page = render(make_image(width, height, []), name="strip.png")
+    assert not page.whole and page.image.size == (width, height)
+    assert (page.info.width, page.info.height) == (width, height)
 
 
-def test_rounding_to_28_cannot_push_a_page_over_the_limit():
+def test_rounding_to_28_cannot_push_a_page_over_the_limit(fast, fake):
     """6000x30 is exactly 200:1, but the model's sizes (5992x28) are 214:1: the server would
-    refuse it with a 400, so the page layer refuses it first, naming the page."""
+    refuse it with a 400, so the page is read in parts instead, each within the limit."""
     assert MAX_ASPECT_RATIO == 6000 / 30
     with pytest.raises(ValueError, match="aspect ratio"):
-        server_resize(28, 5992)  # what vLLM would do with the image we would have sent
-    with pytest.raises(PageError, match=r"strip\.png, page 1 of 1 \(page=0\): .* 5992x28 px"):
-        render(make_image(6000, 30, []), name="strip.png")
+        server_resize(28, 5992)  # what vLLM would do with the image we would have sent whole
+    assert not render(make_image(6000, 30, []), name="strip.png").whole
+    boxes = [Box("Text", 2, 100, 5, 2900, 25), Box("Text", 3, 3100, 5, 5900, 25)]
+    docs = DotsOCRLoader(make_image(6000, 30, boxes), name="strip.png", **fast).load()
+    assert got(docs) == expected_docs(boxes)
+    for request in fake.chat_requests:
+        w, h = request.image_size
+        assert request.status == 200 and max(w, h) / min(w, h) <= MAX_ASPECT_RATIO
 
 
 def test_a_page_just_inside_the_limit_is_sent(fast, fake):
@@ -738,7 +739,7 @@ def test_a_batch_password_opens_the_locked_file_and_nothing_else_changes(fast, t
 # -- hostile HTML from the model ----------------------------------------------------------------
 # The double answers only from its scene, with no way to inject an answer, so the path from the
 # model's raw answer to Documents is run here without the HTTP part: decode_answer ->
-# Extractor._done (where sanitize_tables applies) -> DocumentBuilder.
+# elements_of (where sanitize_tables applies) -> DocumentBuilder.
 
 HOSTILE_TABLE = (
     '<table onclick="steal()" style="color:red" class="x"><thead><tr>'
@@ -772,20 +773,21 @@ def documents_of_answer(answer: str, **options):
     """Documents of one 560x728 px image page whose model answer is ``answer``."""
     from langchain_dotsocr.documents import DocumentBuilder
     from langchain_dotsocr.encode import EncodedImage
-    from langchain_dotsocr.extract import Extractor, PageResult, Prepared
     from langchain_dotsocr.layout import decode_answer
     from langchain_dotsocr.pages import PageInfo
-    from langchain_dotsocr.servers import Servers
+    from langchain_dotsocr.read import PageResult, Prepared
+    from langchain_dotsocr.read.ink import Ink
+    from langchain_dotsocr.read.reader import elements_of
     from langchain_dotsocr.settings import DotsOCRSettings
+    from PIL import Image
 
     settings = DotsOCRSettings(**options)
     info = PageInfo("page.png", 0, 1, 560.0, 728.0, "px", 560 * 728)
-    page = Prepared(info, EncodedImage("data:image/png;base64,", 560, 728))
+    blank = Ink(Image.new("L", (140, 182)), 4)
+    page = Prepared(info, EncodedImage("data:image/png;base64,", 560, 728), blank)
     decoded = decode_answer(answer, page.width, page.height)
     assert decoded.complete
-    # Never started: no request is sent.
-    extractor = Extractor(Servers(settings), settings)
-    result = extractor._done(PageResult(info), page, decoded.cells, "layout")
+    result = PageResult(info, elements_of(decoded.cells, page, settings))
     return DocumentBuilder(settings, "rednote-hilab/dots.ocr").page(result)
 
 

@@ -123,21 +123,37 @@ def test_other_loops_are_cut(fast, fake, kind):
     assert fake.chat_requests[0].disconnected
 
 
-def test_persistent_loop_falls_back_to_layout_only_and_grounding(fast, fake):
-    fake.faults = FaultPlan(by_page={0: ["loop_table", "loop_cell"]})
-    docs = load(fast).load()
+def test_persistent_loop_keeps_what_came_and_reads_only_the_rest(fast, fake):
+    # The table loops, then the re-ask loops on a cell: the cells before the loop are kept and
+    # only the ink no cell covers is read again, in parts, not the whole page region by region.
+    fake.faults = FaultPlan(by_page={0: ["loop_table", "loop_table"]})
+    loader = load(fast)
+    docs = loader.load()
     assert got(docs) == expected()
-    assert {d.metadata["extraction"] for d in docs} == {"grounded"}
     modes = [r.prompt_mode for r in fake.chat_requests]
-    assert modes[2] == "prompt_layout_only_en"
-    assert modes.count("prompt_grounding_ocr") == len(PAGE.boxes) - 1  # not the Picture
-    # Boxes of the grounded page come from layout_only and still map to points.
-    for d in docs:
+    assert "prompt_grounding_ocr" not in modes and modes.count("prompt_layout_only_en") <= 1
+    parts = [r for r in fake.chat_requests[2:] if r.prompt_mode == "prompt_layout_all_en"]
+    assert parts and all(r.image_size != fake.chat_requests[0].image_size for r in parts)
+    assert loader.reports["f.pdf"].pages_tiled == 1
+    ways = {d.metadata["category"]: d.metadata["extraction"] for d in docs}
+    assert ways["Title"] == "layout" and ways["Footnote"] == "tiled"
+    for d in docs:  # boxes read in a part still map to points
         assert 0 <= d.metadata["bbox"][0] < d.metadata["bbox"][2] <= 612
 
 
-def test_then_ocr(fast, fake):
-    fake.faults = FaultPlan(by_page={0: ["truncate", "truncate", "truncate"]})
+def test_a_loop_that_holds_every_cell_needs_nothing_more(fast, fake):
+    # loop_cell repeats a whole cell after all the others: every element came back, so the
+    # page is whole without another request once no ink is left unread.
+    fake.faults = FaultPlan(by_page={0: ["loop_table", "loop_cell"]})
+    docs = load(fast).load()
+    assert got(docs) == expected()
+    assert len(fake.chat_requests) == 2
+
+
+def test_whole_page_ocr_only_when_nothing_with_boxes_came_back(fast, fake):
+    # Every layout answer is prose (a server without --chat-template-content-format string):
+    # no cell with a box anywhere, so the page's plain text is the last resort.
+    fake.faults = FaultPlan(by_page={0: ["garbled"] * 4 + ["ok"], None: ["garbled"] * 40})
     (doc,) = load(fast).load()
     assert doc.metadata["extraction"] == "ocr" and doc.metadata["category"] == "Text"
     assert "Text block 0." in doc.page_content and "x_{0}" in doc.page_content
@@ -145,7 +161,8 @@ def test_then_ocr(fast, fake):
 
 
 def test_salvaged_cells_when_nothing_is_complete(fast, fake):
-    fake.faults = FaultPlan(by_page={0: ["truncate"] * 4})
+    # The answer is cut and every part of the page fails: the cut answer's cells are kept.
+    fake.faults = FaultPlan(by_page={0: ["truncate"] + ["http_400"] * 20, None: ["http_400"] * 50})
     docs = load(fast).load()
     assert docs and {d.metadata["extraction"] for d in docs} == {"salvaged"}
     assert set(got(docs)) < set(expected())  # a true subset: nothing invented
@@ -310,31 +327,42 @@ def test_other_400_is_raised_with_the_server_message_source_and_page(fast, fake)
 
 
 def test_a_failing_fallback_keeps_the_salvaged_cells(fast, fake):
-    fake.faults = FaultPlan(by_page={0: ["truncate", "truncate", "http_400", "http_400"]})
+    fake.faults = FaultPlan(
+        by_page={0: ["loop_table", "loop_table"] + ["http_400"] * 20, None: ["http_400"] * 50}
+    )
     docs = load(fast).load()
     assert docs and {d.metadata["extraction"] for d in docs} == {"salvaged"}
     assert set(got(docs)) < set(expected())
 
 
-def test_grounding_reads_do_not_outlive_their_page(fast, fake):
+def test_parts_of_a_page_do_not_outlive_their_run(fast, fake):
     import asyncio
 
-    # layout loops twice, layout_only answers, the first grounding read is cut, the rest hang.
-    fake.faults = FaultPlan(
-        by_page={0: ["loop_table", "loop_cell", "ok", "truncate"] + ["hang"] * 20}, hang_seconds=5
-    )
+    # Page 0 is ordinary; page 1 is cut, and every part of it hangs. Stopping after the first
+    # Document cancels page 1's parts: no task is left, the hung requests are dropped.
+    # (Attempt 1 is the page's layout_only skeleton; then its parts.)
+    fake.faults = FaultPlan(by_page={1: ["truncate", "ok"] + ["hang"] * 20, None: ["hang"] * 50},
+                            hang_seconds=30)
 
     async def run():
-        docs = [d async for d in load(fast, max_concurrency=4).alazy_load()]
-        await asyncio.sleep(0.05)  # let generator finalizers scheduled by the loop finish
+        stream = load(fast, [sample_page(0), sample_page(1)], max_concurrency=4).alazy_load()
+        first = await anext(stream)
+        await asyncio.sleep(1.0)  # page 1's parts are in flight by now
+        await stream.aclose()
+        await asyncio.sleep(0.05)  # let finalizers scheduled by the loop finish
         others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
-        return docs, others
+        return first, others
 
-    docs, others = asyncio.run(run())
-    assert others == []
-    assert docs and {d.metadata["extraction"] for d in docs} <= {"ocr", "salvaged"}
-    hung = [r for r in fake.chat_requests if r.fault == "hang" and "grounding" in r.prompt_mode]
-    assert hung and all(r.disconnected for r in hung)  # cancelled with the failed grounding
+    first, others = asyncio.run(run())
+    assert first.metadata["page"] == 0 and others == []
+    hung = [r for r in fake.chat_requests if r.fault == "hang"]
+    assert any(r.image_size != (1708, 2212) for r in hung)  # parts of the page were in flight
+    import time
+
+    deadline = time.monotonic() + 5
+    while not all(r.disconnected for r in hung) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(r.disconnected for r in hung)
 
 
 def test_server_gone_mid_run_stops_the_run_under_any_policy(fast):

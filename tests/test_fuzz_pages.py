@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from langchain_dotsocr.budget import FACTOR, MAX_ASPECT_RATIO
 from langchain_dotsocr.errors import DocumentError, PageError
-from langchain_dotsocr.pages import Geometry, open_pages
+from langchain_dotsocr.pages import LONG_MAX_PIXELS, Geometry, open_pages
 from tests.fakevllm import Box, make_image, make_pdf, sample_page
 
 SOURCE = "fuzz.bin"
@@ -74,10 +74,13 @@ def exercise(data: bytes) -> None:
                 continue
             w, h = page.image.size
             assert page.image.mode == "RGB"
+            assert page.info.width > 0 and page.info.height > 0
+            if not page.whole:  # a long page, read in parts: full resolution, bounded
+                assert w * h <= LONG_MAX_PIXELS
+                continue
             assert w % FACTOR == 0 and h % FACTOR == 0
             assert GEOMETRY.min_pixels <= w * h <= GEOMETRY.max_pixels
             assert max(w, h) / min(w, h) <= MAX_ASPECT_RATIO
-            assert page.info.width > 0 and page.info.height > 0
     finally:
         document.close()
 

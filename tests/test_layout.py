@@ -109,7 +109,8 @@ def test_decoder_never_invents_and_keeps_complete_cells(original, data):
     for c in decoded.cells:
         assert (c.category, c.bbox, c.text) in allowed
     if broken == text:
-        expected = [n for n in dict.fromkeys(_norm(c) for c in original) if n[1][0] < n[1][2] and n[1][1] < n[1][3]]
+        # Every distinct cell, a box collapsed to a line or a point included (its text is content).
+        expected = list(dict.fromkeys(_norm(c) for c in original))
         assert [(c.category, c.bbox, c.text) for c in decoded.cells] == expected
 
 
@@ -125,3 +126,48 @@ def test_non_finite_boxes_are_dropped():
     text = '[{"bbox": [NaN, 2, 30, 40], "category": "Text", "text": "a"}, {"bbox": [1, 2, Infinity, 40], "category": "Text", "text": "b"}, {"bbox": [1, 2, 30, 40], "category": "Text", "text": "c"}]'
     d = decode_answer(text, W, H)
     assert [c.text for c in d.cells] == ["c"] and not d.complete
+
+
+# -- boxes, judged by how wrong they are -----------------------------------------------------
+
+coordinate = st.floats(-200, 2000, allow_nan=False)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(coordinate, min_size=4, max_size=4))
+def test_a_box_is_clamped_within_one_patch_and_broken_beyond(box):
+    from langchain_dotsocr.layout import EDGE_SLACK
+
+    text = json.dumps([{"bbox": box, "category": "Text", "text": "t"}])
+    d = decode_answer(text, W, H)
+    x1, y1, x2, y2 = box
+    near = all(-EDGE_SLACK <= v <= W + EDGE_SLACK for v in (x1, x2)) and all(
+        -EDGE_SLACK <= v <= H + EDGE_SLACK for v in (y1, y2)
+    )
+    if near:  # kept, inside the image, corners in order; the answer stays complete
+        (cell,) = d.cells
+        bx1, by1, bx2, by2 = cell.bbox
+        assert 0 <= bx1 <= bx2 <= W and 0 <= by1 <= by2 <= H
+        assert d.complete
+        assert (bx1, bx2) == tuple(sorted(min(max(v, 0), W) for v in (x1, x2)))
+    else:  # a broken box: its cell is dropped and the answer is incomplete (asked again)
+        assert d.cells == [] and not d.complete
+        assert "far outside" in d.problems[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, W), st.integers(0, H), st.booleans())
+def test_a_box_collapsed_to_a_line_or_point_keeps_its_cell(x, y, point):
+    other = [x, y, x, y] if point else [x, y, min(W, x + 50), y]
+    text = json.dumps([
+        {"bbox": other, "category": "Text", "text": "line"},
+        {"bbox": [10, 10, 100, 100], "category": "Title", "text": "t"},
+    ])
+    d = decode_answer(text, W, H)
+    assert d.complete and [c.text for c in d.cells] == ["line", "t"]
+
+
+def test_a_box_far_outside_is_not_clamped_into_a_confident_wrong_box():
+    text = json.dumps([{"bbox": [100, 2100, 900, H + 60], "category": "Text", "text": "x"}])
+    d = decode_answer(text, W, H)
+    assert d.cells == [] and not d.complete

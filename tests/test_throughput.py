@@ -75,7 +75,8 @@ def test_cache_resumes_an_interrupted_run(fast, fake, tmp_path):
 
 
 def test_cache_skips_salvaged_pages_and_damaged_entries(fast, fake, tmp_path):
-    fake.faults = FaultPlan(by_page={0: ["truncate"] * 4})
+    # Page 0 is cut and every part of it fails: salvaged.
+    fake.faults = FaultPlan(by_page={0: ["truncate"] + ["http_400"] * 9, None: ["http_400"] * 9})
     pdf = make_pdf([sample_page(0), sample_page(1)])
     DotsOCRLoader(pdf, cache_dir=tmp_path, **fast).load()
     entries = sorted(tmp_path.rglob("*.json"))

@@ -1,6 +1,6 @@
 """Where requests go: the pool of servers, each request's budget, slot, server and retries.
 
-The readers (:mod:`..extract`) say *what* to ask (an image, a prompt mode, a box); the pool
+The readers (:mod:`..read`) say *what* to ask (an image, a prompt mode, a box); the pool
 says *where and how*:
 
 * every request in flight holds a slot of one :class:`FairLimiter` (pages served in turn),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .scene import element_text
+from .scene import element_text, table_rows
 from .vision import Element
 
 PLACEHOLDER = "<|img|><|imgpad|><|endofimg|>"
@@ -67,10 +67,17 @@ def identify_prompt(text: str) -> tuple[str | None, tuple[float, ...] | None]:
 # Answers
 
 
+def says(element: Element) -> str | None:
+    """What the model reads in ``element``."""
+    if element.text is not None:
+        return element.text
+    return element_text(element.category, element.n, max(1, len(element.rows)))
+
+
 def cell(element: Element, with_text: bool = True) -> dict[str, object]:
     """One layout cell as the model writes it: bbox, category, and text unless a Picture."""
     out: dict[str, object] = {"bbox": list(element.bbox), "category": element.category}
-    text = element_text(element.category, element.n)
+    text = says(element)
     if with_text and text is not None:
         out["text"] = text
     return out
@@ -86,7 +93,7 @@ def layout_answer(elements: list[Element], with_text: bool = True) -> str:
 
 
 def ocr_answer(elements: list[Element]) -> str:
-    texts = [element_text(e.category, e.n) for e in elements if e.category not in NO_TEXT_IN_OCR]
+    texts = [says(e) for e in elements if e.category not in NO_TEXT_IN_OCR]
     return "\n\n".join(t for t in texts if t)
 
 
@@ -99,7 +106,11 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 
 
 def grounding_answer(elements: list[Element], box: tuple[float, ...]) -> str:
-    """The text of the element that overlaps ``box`` best (IoU); "" if none does."""
+    """The text of the element that overlaps ``box`` best (IoU); "" if none does.
+
+    Of a striped table only the rows whose middle lies inside the box are read, numbered from
+    the top stripe of the image.
+    """
     best, best_iou = None, 0.0
     for e in elements:
         v = iou(tuple(float(c) for c in e.bbox), box)
@@ -107,7 +118,10 @@ def grounding_answer(elements: list[Element], box: tuple[float, ...]) -> str:
             best, best_iou = e, v
     if best is None:
         return ""
-    return element_text(best.category, best.n) or ""
+    if best.category == "Table" and len(best.rows) > 1:
+        inside = [i for i, (a, b) in enumerate(best.rows) if box[1] <= (a + b) / 2 < box[3]]
+        return "<table>" + "".join(table_rows(best.n, inside)) + "</table>"
+    return says(best) or ""
 
 
 def normal_answer(mode: str, elements: list[Element], box: tuple[float, ...] | None) -> str:

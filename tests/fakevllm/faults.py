@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .answers import GROUNDING, LAYOUT_ALL, OCR, Script, cell, dumps, normal_answer
+from .regressions import columns_dropped, garbled
 from .vision import Element
 
 HTTP_FAULTS: dict[str, int] = {
@@ -47,6 +48,8 @@ ANSWER_FAULTS = frozenset(
         "wrapped",  # the array inside an object: {"elements": [...]}
         "ascii_escape",  # non-ASCII written as \\uXXXX escapes
         "empty",  # "[]" (or "" in the text modes)
+        "garbled",  # prose instead of JSON: a chat template without the role markers
+        "table_columns_dropped",  # every table keeps the first half of its columns (#268)
     }
 )
 FAULT_KINDS: frozenset[str] = frozenset(
@@ -58,13 +61,14 @@ FAULT_KINDS: frozenset[str] = frozenset(
 class FaultPlan:
     """Which fault each request gets.
 
-    ``by_page``: page number (or ``None`` for pages without a marker) -> fault of attempt 0, 1, ...
+    ``by_page``: page number (or ``None`` for pages without a marker, or a reference page's
+    name) -> fault of attempt 0, 1, ...
     ``rates``: fault -> probability, for attempts ``by_page`` does not plan (sum <= 1).
     ``retry_after``: seconds sent in the Retry-After header of ``http_429`` (``None``: no header).
     ``hang_seconds``: how long ``hang`` sends nothing before answering normally.
     """
 
-    by_page: Mapping[int | None, Sequence[str]] = field(default_factory=dict)
+    by_page: Mapping[int | str | None, Sequence[str]] = field(default_factory=dict)
     rates: Mapping[str, float] = field(default_factory=dict)
     seed: int = 0
     retry_after: float | None = 1.0
@@ -85,7 +89,7 @@ class FaultPlan:
         if sum(self.rates.values()) > 1 + 1e-9:
             raise ValueError("fault rates add up to more than 1")
 
-    def choose(self, page: int | None, attempt: int) -> str:
+    def choose(self, page: int | str | None, attempt: int) -> str:
         """The fault of ``page``'s attempt ``attempt`` (0 for the first request)."""
         planned = self.by_page.get(page)
         if planned is not None and attempt < len(planned):
@@ -254,6 +258,8 @@ def answer_script(
     normal = normal_answer(mode, elements, box)
     if kind not in ANSWER_FAULTS:
         return Script(normal)
+    if kind == "garbled":
+        return garbled(elements)
     if mode in (OCR, GROUNDING):
         return _text_mode(kind, normal)
     with_text = mode == LAYOUT_ALL
@@ -283,6 +289,8 @@ def answer_script(
         return Script('{"elements": ' + normal + "}")
     if kind == "ascii_escape":
         return Script(dumps(cells, ascii_only=True))
+    if kind == "table_columns_dropped":
+        return columns_dropped(cells)
     raise AssertionError(f"unhandled fault {kind}")  # pragma: no cover
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, UnidentifiedImageError
 
 from .answers import GROUNDING, LAYOUT_ALL, PLACEHOLDER, identify_prompt, prompt_tokens
+from .reference import recognise
 from .resize import smart_resize
 from .vision import Element, detect
 from .wire import Exchange
@@ -65,10 +67,13 @@ class RecordedRequest:
     top_p: float | None = None
     stream: bool = False
     include_usage: bool = False
+    continuous_usage: bool = False  # stream_options.continuous_usage_stats: usage in every chunk
+    image_digest: str = ""  # hash of the pixels the model sees, the prefix cache's key
+    cached_tokens: int = 0  # prompt tokens found in the prefix cache (not prefilled again)
     extra: dict[str, Any] = field(default_factory=dict)  # other top-level request fields
     violations: list[str] = field(default_factory=list)  # departures from the request contract
     elements: list[Element] = field(default_factory=list)  # what the double detected
-    page: int | None = None  # the page marker's n
+    page: int | str | None = None  # the page marker's n, or a reference page's name
     attempt: int | None = None  # how many earlier requests for this page the double had seen
     fault: str | None = None
     prompt_tokens: int | None = None
@@ -103,6 +108,8 @@ class Job:
     requested: int | None
     stream: bool
     include_usage: bool
+    continuous_usage: bool
+    prompt_text: str
 
 
 def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
@@ -140,6 +147,7 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
         if not isinstance(options, dict):
             raise Reject(400, "stream_options: Input should be a valid dictionary")
         rec.include_usage = bool(options.get("include_usage"))
+        rec.continuous_usage = bool(options.get("continuous_usage_stats"))
 
     data_url, text = _contract(req.get("messages"), rec)
     image = _load_image(data_url, rec)
@@ -162,8 +170,13 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
     tolerance = fake.colour_tolerance
     if tolerance is None:
         tolerance = 9 if rec.image_lossy else 4
-    rec.elements = detect(image, tolerance)
-    rec.page = next((e.n for e in rec.elements if e.category == "Page-footer"), None)
+    rec.image_digest = hashlib.sha256(image.tobytes()).hexdigest()
+    known = recognise(image)
+    if known is not None:
+        rec.page, rec.elements = known
+    else:
+        rec.elements = detect(image, tolerance)
+        rec.page = next((e.n for e in rec.elements if e.category == "Page-footer"), None)
     rec.prompt_tokens = prompt_tokens(prompt, (w2, h2))
     requested = rec.max_completion_tokens
     if requested is None:
@@ -177,6 +190,8 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
         requested,
         rec.stream,
         rec.include_usage,
+        rec.continuous_usage,
+        prompt,
     )
 
 

@@ -7,12 +7,18 @@ pixels alone and answer as dots.ocr would.
 Colour scheme (``element_colour``)::
 
     r = 20 + 20 * category_index            (11 levels, 20..220)
-    g = 16 + 28 * (n // 8)                  (8 levels, 16..212, always even)
-    b = 17 + 28 * (n % 8)                   (8 levels, 17..213, always odd)
+    n < 64:  g = 16 + 28 * (n // 8)         (8 levels, 16..212, always even)
+             b = 17 + 28 * (n % 8)          (8 levels, 17..213, always odd)
+    n >= 64: (g, b) on the finer grid 16 + 14 * i, 17 + 14 * j (i, j in 0..15) at the points
+             the coarse grid leaves out (i or j odd), off the diagonal: 184 more per category
 
-Neighbouring palette colours differ by at least 20 in one channel, so a pixel can be matched
-within a tolerance of up to 9 per channel (JPEG); g is even and b odd, so no palette colour is
-grey, and none is near white.
+Coarse colours differ by at least 20 in one channel, so they match within a tolerance of up to 9
+per channel (JPEG); fine colours differ by 14 and match within 6: elements with n >= 64 (dense
+pages) need a lossless image. g is even and b odd, so no palette colour is grey, and none is
+near white.
+
+An element may be drawn as ``rows`` horizontal stripes with white gaps between them (a long
+table): the double then reads one table row per stripe it sees.
 """
 
 from __future__ import annotations
@@ -37,12 +43,18 @@ CATEGORIES: tuple[str, ...] = (
     "Text",
     "Title",
 )
-MAX_N = 63
+MAX_N = 247
+COARSE_N = 64  # elements 0..63 have coarse colours, readable in lossy images too
 _R0, _RSTEP = 20, 20
 _G0, _B0, _GBSTEP = 16, 17, 28
+_FINE = 14
 # Largest per-channel distance at which a pixel still matches a palette colour unambiguously.
 MAX_TOLERANCE = 9
+FINE_TOLERANCE = 6
 WHITE = (255, 255, 255)
+# The finer grid points the coarse grid leaves out, in a fixed order: n = 64 + index. Not the
+# diagonal (g and b one apart): a grey pixel would match it.
+_FINE_POINTS = [(i, j) for i in range(16) for j in range(16) if (i % 2 or j % 2) and i != j]
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,7 @@ class Box:
     y0: float
     x1: float
     y1: float
+    rows: int = 1  # > 1: drawn as this many stripes, read as one table row each
 
 
 @dataclass(frozen=True)
@@ -71,36 +84,63 @@ class PageSpec:
 
 
 def element_colour(category: str, n: int) -> tuple[int, int, int]:
-    """The exact RGB colour that stands for element ``(category, n)``, n in 0..63."""
+    """The exact RGB colour that stands for element ``(category, n)``, n in 0..247."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category!r}")
     if not 0 <= n <= MAX_N:
         raise ValueError(f"n must be in 0..{MAX_N}, got {n}")
-    ci = CATEGORIES.index(category)
-    return (_R0 + _RSTEP * ci, _G0 + _GBSTEP * (n // 8), _B0 + _GBSTEP * (n % 8))
+    r = _R0 + _RSTEP * CATEGORIES.index(category)
+    if n < COARSE_N:
+        return (r, _G0 + _GBSTEP * (n // 8), _B0 + _GBSTEP * (n % 8))
+    i, j = _FINE_POINTS[n - COARSE_N]
+    return (r, _G0 + _FINE * i, _B0 + _FINE * j)
 
 
 def colour_element(rgb: Sequence[int], tolerance: int = 0) -> tuple[str, int] | None:
-    """The ``(category, n)`` whose colour is within ``tolerance`` of ``rgb`` per channel, if any."""
+    """The ``(category, n)`` whose colour is within ``tolerance`` of ``rgb`` per channel, if any.
+
+    Above :data:`FINE_TOLERANCE` only the coarse colours (n < 64) are told apart.
+    """
     if not 0 <= tolerance <= MAX_TOLERANCE:
         raise ValueError(f"tolerance must be in 0..{MAX_TOLERANCE}")
     r, g, b = int(rgb[0]), int(rgb[1]), int(rgb[2])
     ci = round((r - _R0) / _RSTEP)
-    gi = round((g - _G0) / _GBSTEP)
-    bi = round((b - _B0) / _GBSTEP)
-    if not (0 <= ci < len(CATEGORIES) and 0 <= gi < 8 and 0 <= bi < 8):
+    step = _GBSTEP if tolerance > FINE_TOLERANCE else _FINE
+    gi = round((g - _G0) / step)
+    bi = round((b - _B0) / step)
+    levels = 8 if step == _GBSTEP else 16
+    if not (0 <= ci < len(CATEGORIES) and 0 <= gi < levels and 0 <= bi < levels):
         return None
     if (
         abs(r - (_R0 + _RSTEP * ci)) > tolerance
-        or abs(g - (_G0 + _GBSTEP * gi)) > tolerance
-        or abs(b - (_B0 + _GBSTEP * bi)) > tolerance
+        or abs(g - (_G0 + step * gi)) > tolerance
+        or abs(b - (_B0 + step * bi)) > tolerance
     ):
         return None
-    return CATEGORIES[ci], gi * 8 + bi
+    if step == _GBSTEP:
+        return CATEGORIES[ci], gi * 8 + bi
+    if gi % 2 == 0 and bi % 2 == 0:
+        return CATEGORIES[ci], (gi // 2) * 8 + bi // 2
+    if gi == bi:
+        return None
+    return CATEGORIES[ci], COARSE_N + _FINE_POINTS.index((gi, bi))
 
 
-def element_text(category: str, n: int) -> str | None:
-    """What the model "reads" in element ``(category, n)``; ``None`` for a Picture (no text)."""
+# Elements of dense pages (n >= 64) carry a sentence, as the blocks of a real dense page do.
+_FILLER = (
+    "reports the measured values of the series, the method used for each sample and the "
+    "deviation observed against the reference run"
+)
+
+
+def element_text(category: str, n: int, rows: int = 1) -> str | None:
+    """What the model "reads" in element ``(category, n)``; ``None`` for a Picture (no text).
+
+    A Table seen as ``rows`` stripes is a header row and ``rows - 1`` body rows (see
+    :func:`table_rows`).
+    """
+    if category == "Table" and rows > 1:
+        return "<table>" + "".join(table_rows(n, range(rows))) + "</table>"
     texts = {
         "Title": f"# Title {n}",
         "Section-header": f"## Section {n}",
@@ -119,7 +159,29 @@ def element_text(category: str, n: int) -> str | None:
     }
     if category not in texts:
         raise ValueError(f"unknown category {category!r}")
-    return texts[category]
+    text = texts[category]
+    if n >= COARSE_N and text is not None and category in ("Text", "List-item", "Footnote"):
+        text = text.rstrip(".") + " " + _FILLER + "."
+    return text
+
+
+def table_rows(n: int, indices: Sequence[int] | range) -> list[str]:
+    """Rows ``indices`` of the striped Table n: row 0 is its header."""
+    return [
+        f"<tr><th>T{n}</th><th>Value</th></tr>" if i == 0 else f"<tr><td>{n}.{i}</td><td>{i * i}</td></tr>"
+        for i in indices
+    ]
+
+
+def stripes(box: Box) -> list[tuple[float, float, float, float]]:
+    """The rectangles a box is drawn as: itself, or ``rows`` stripes (the last ends at y1)."""
+    if box.rows <= 1:
+        return [(box.x0, box.y0, box.x1, box.y1)]
+    pitch = (box.y1 - box.y0) / (box.rows - 0.4)  # stripe 0.6 of a pitch, gap 0.4
+    return [
+        (box.x0, box.y0 + k * pitch, box.x1, box.y0 + k * pitch + 0.6 * pitch)
+        for k in range(box.rows)
+    ]
 
 
 def page_footer_box(page_n: int, width: float, height: float) -> Box:
@@ -167,6 +229,76 @@ def sample_page(
     return PageSpec(width, height, tuple(boxes), rotate)
 
 
+# Categories of dense pages' blocks, each with 184 fine colours (n = 64..247).
+DENSE_CATEGORIES = ("Text", "List-item", "Footnote", "Caption", "Section-header")
+DENSE_PER_CATEGORY = MAX_N + 1 - COARSE_N
+
+
+def dense_ids(count: int) -> list[tuple[str, int]]:
+    """``count`` distinct (category, n) of dense blocks, Text first."""
+    if count > len(DENSE_CATEGORIES) * DENSE_PER_CATEGORY:
+        raise ValueError(f"at most {len(DENSE_CATEGORIES) * DENSE_PER_CATEGORY} dense blocks")
+    return [
+        (DENSE_CATEGORIES[k // DENSE_PER_CATEGORY], COARSE_N + k % DENSE_PER_CATEGORY)
+        for k in range(count)
+    ]
+
+
+def stacked(
+    ids: Sequence[tuple[str, int]], x0: float, y0: float, x1: float, y1: float
+) -> list[Box]:
+    """Blocks stacked top to bottom in a column, each 0.62 of its pitch (the rest a gap)."""
+    pitch = (y1 - y0) / max(1, len(ids))
+    return [
+        Box(c, n, x0, round(y0 + k * pitch, 2), x1, round(y0 + k * pitch + 0.62 * pitch, 2))
+        for k, (c, n) in enumerate(ids)
+    ]
+
+
+def dense_page(
+    blocks: int,
+    columns: int = 1,
+    width: float = 612.0,
+    height: float = 792.0,
+    page_n: int = 0,
+    gutter: float = 24.0,
+) -> PageSpec:
+    """A dense page: a title, ``blocks`` text blocks in ``columns`` columns, the page marker.
+
+    Its boxes are listed in reading order (title, each column top to bottom, footer), the order
+    the double answers in and a reader must restore. Gutters are wider than the gaps between
+    blocks, as on real pages.
+    """
+    margin = 36.0
+    boxes = [Box("Title", page_n, margin, margin, width - margin, margin + 20)]
+    per = -(-blocks // columns)
+    # The gaps around the columns (under the title, above the footer, the gutters) are wider
+    # than the gaps between blocks, as on a real page: a reader can tell the columns apart.
+    gap = 0.38 * (height * 0.95 - margin - 20) / per
+    top, bottom = margin + 20 + max(16.0, 2 * gap), height * 0.95 - max(16.0, 2 * gap)
+    gutter = max(gutter, 2 * gap)
+    column_width = (width - 2 * margin - (columns - 1) * gutter) / columns
+    ids = dense_ids(blocks)
+    for c in range(columns):
+        x0 = margin + c * (column_width + gutter)
+        boxes += stacked(ids[c * per : (c + 1) * per], x0, top, x0 + column_width, bottom)
+    boxes.append(page_footer_box(page_n, width, height))
+    return PageSpec(width, height, tuple(boxes))
+
+
+def long_table_page(rows: int, width: float = 612.0, height: float = 792.0) -> PageSpec:
+    """A title, a paragraph, a table of ``rows`` rows drawn as stripes, a paragraph, a marker."""
+    margin = 36.0
+    boxes = (
+        Box("Title", 0, margin, margin, width - margin, margin + 20),
+        Box("Text", 0, margin, 70, width - margin, 100),
+        Box("Table", 1, margin, 110, width - margin, height * 0.85, rows=rows),
+        Box("Text", 1, margin, height * 0.87, width - margin, height * 0.91),
+        page_footer_box(0, width, height),
+    )
+    return PageSpec(width, height, boxes)
+
+
 def draw_page(
     width_px: int, height_px: int, boxes: Sequence[Box], scale: float = 1.0
 ) -> Image.Image:
@@ -177,11 +309,13 @@ def draw_page(
     im = Image.new("RGB", (width_px, height_px), WHITE)
     draw = ImageDraw.Draw(im)
     for box in boxes:
-        x0, y0 = round(box.x0 * scale), round(box.y0 * scale)
-        x1, y1 = round(box.x1 * scale), round(box.y1 * scale)
-        if x1 > x0 and y1 > y0:
-            # Pillow's rectangle includes its last row and column.
-            draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=element_colour(box.category, box.n))
+        for sx0, sy0, sx1, sy1 in stripes(box):
+            x0, y0 = round(sx0 * scale), round(sy0 * scale)
+            x1, y1 = round(sx1 * scale), round(sy1 * scale)
+            if x1 > x0 and y1 > y0:
+                # Pillow's rectangle includes its last row and column.
+                colour = element_colour(box.category, box.n)
+                draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=colour)
     return im
 
 
@@ -233,8 +367,19 @@ def _page_content_image(spec: PageSpec, oversample: int) -> tuple[bytes, dict[st
     """Content stream, image dictionary entries and Flate data of a page drawn as one image."""
     wpx, hpx = round(spec.width * oversample), round(spec.height * oversample)
     rgb = draw_page(wpx, hpx, spec.boxes, scale=oversample)
-    # An indexed image: one byte a pixel, palette entry 0 is white. Lossless (Flate).
     colours = [WHITE, *sorted({element_colour(b.category, b.n) for b in spec.boxes})]
+    entries = {
+        "Type": "/XObject",
+        "Subtype": "/Image",
+        "Width": str(wpx),
+        "Height": str(hpx),
+        "ColorSpace": "/DeviceRGB",
+        "BitsPerComponent": "8",
+        "Filter": "/FlateDecode",
+    }
+    if len(colours) > 256:  # too many for a palette (a dense page): plain RGB, still lossless
+        return _image_content(spec), entries, zlib.compress(rgb.tobytes(), 6)
+    # An indexed image: one byte a pixel, palette entry 0 is white. Lossless (Flate).
     pal_img = Image.new("P", (1, 1))
     flat: list[int] = []
     for c in colours:
@@ -242,28 +387,23 @@ def _page_content_image(spec: PageSpec, oversample: int) -> tuple[bytes, dict[st
     pal_img.putpalette(flat + [0] * (768 - len(flat)))
     indexed = rgb.quantize(palette=pal_img, dither=Image.Dither.NONE)
     data = zlib.compress(indexed.tobytes(), 6)
-    palette_hex = bytes(flat).hex()
-    entries = {
-        "Type": "/XObject",
-        "Subtype": "/Image",
-        "Width": str(wpx),
-        "Height": str(hpx),
-        "ColorSpace": f"[/Indexed /DeviceRGB {len(colours) - 1} <{palette_hex}>]",
-        "BitsPerComponent": "8",
-        "Filter": "/FlateDecode",
-    }
-    content = f"q {_num(spec.width)} 0 0 {_num(spec.height)} 0 0 cm /Im0 Do Q".encode()
-    return content, entries, data
+    entries["ColorSpace"] = f"[/Indexed /DeviceRGB {len(colours) - 1} <{bytes(flat).hex()}>]"
+    return _image_content(spec), entries, data
+
+
+def _image_content(spec: PageSpec) -> bytes:
+    return f"q {_num(spec.width)} 0 0 {_num(spec.height)} 0 0 cm /Im0 Do Q".encode()
 
 
 def _page_content_vector(spec: PageSpec) -> bytes:
     ops = []
     for b in spec.boxes:
         r, g, bl = element_colour(b.category, b.n)
-        ops.append(
-            f"{r / 255:.6f} {g / 255:.6f} {bl / 255:.6f} rg "
-            f"{_num(b.x0)} {_num(spec.height - b.y1)} {_num(b.x1 - b.x0)} {_num(b.y1 - b.y0)} re f"
-        )
+        for x0, y0, x1, y1 in stripes(b):
+            ops.append(
+                f"{r / 255:.6f} {g / 255:.6f} {bl / 255:.6f} rg "
+                f"{_num(x0)} {_num(spec.height - y1)} {_num(x1 - x0)} {_num(y1 - y0)} re f"
+            )
     return "\n".join(ops).encode()
 
 

@@ -39,6 +39,7 @@ from .faults import CONTEXT_FAULTS, HTTP_FAULTS, FaultPlan, answer_script
 from .intake import JSON, Job, RecordedRequest, Reject, read_request
 from .latency import LatencyModel, Scheduler
 from .metrics import CONTENT_TYPE, Counters, exposition
+from .prefix import PrefixCache
 from .scene import MAX_TOLERANCE
 from .wire import Exchange, Server
 
@@ -64,6 +65,7 @@ class FakeVLLM:
     vllm_version: str = "0.11.0"
     metrics: bool = True  # serve GET /metrics
     dead: bool = False  # the engine died: /health 503, chat 500
+    prefix_caching: bool = True  # as vLLM's V1 engine by default
 
     def __post_init__(self) -> None:
         if self.context_error_style not in CONTEXT_STYLES:
@@ -84,6 +86,7 @@ class FakeVLLM:
         self._created = int(time.time())
         self._counters = Counters()
         self._listener: _Listener | None = None
+        self._prefix = PrefixCache()
         self.base_url: str | None = None
 
     # -- public state ----------------------------------------------------------------------------
@@ -127,6 +130,7 @@ class FakeVLLM:
             self._attempts.clear()
             self._max_active = 0
             self._max_in_flight = 0
+            self._prefix.clear()
         self._scheduler.max_waiting = 0
 
     # -- lifecycle (used by serve) -------------------------------------------------------------
@@ -384,7 +388,12 @@ class FakeVLLM:
             self._max_active = max(self._max_active, self._active)
         try:
             rec.started_at = time.monotonic()
-            if not sched.prefill(job.prompt_tokens, ex.gone):
+            if self.prefix_caching:
+                with self._lock:
+                    rec.cached_tokens = self._prefix.cached(
+                        rec.image_digest, job.prompt_text, job.size, job.prompt_tokens
+                    )
+            if not sched.prefill(job.prompt_tokens - rec.cached_tokens, ex.gone):
                 self._abandon(ex, rec)
                 return
             if job.stream:
@@ -507,7 +516,11 @@ class FakeVLLM:
             }
             if reason is not None:
                 choice["stop_reason"] = None
-            return chunk([choice])
+            if not job.continuous_usage:
+                return chunk([choice])
+            # vLLM's continuous_usage_stats: the tokens so far in every chunk.
+            p, c = rec.prompt_tokens or 0, answer_tokens(rec.sent_chars)
+            return chunk([choice], {"prompt_tokens": p, "total_tokens": p + c, "completion_tokens": c})
 
         rec.status = 200
         first = {

@@ -12,7 +12,10 @@
    sum. Edges are then rounded to whole pixels.
 
 Boxes are ``(x1, y1, x2, y2)`` integer pixels, x2/y2 exclusive. Elements narrower than about
-8 px may be missed; boxes closer than 4 px to another box keep their core edge there.
+8 px may be missed; boxes closer than 4 px to another box keep their core edge there. An element
+drawn as stripes (a long table) is one element whose ``rows`` are the stripes seen.
+
+Elements come in the model's reading order, column-aware (:func:`reading_order`).
 """
 
 from __future__ import annotations
@@ -29,11 +32,16 @@ _SAMPLE_TARGET = 80_000  # pixels of the coarse grid
 
 @dataclass(frozen=True)
 class Element:
-    """A detected element: its identity and its box in pixels of the image searched."""
+    """A detected element: its identity and its box in pixels of the image searched.
+
+    ``text`` is what the element says when it is not the scene's ``element_text`` (the
+    reference pages, :mod:`.reference`)."""
 
     category: str
     n: int
     bbox: tuple[int, int, int, int]
+    rows: tuple[tuple[int, int], ...] = ()  # (top, bottom) of each stripe, when striped
+    text: str | None = None
 
 
 def _mask(im: Image.Image, colour: tuple[int, int, int], tolerance: int) -> Image.Image:
@@ -101,8 +109,40 @@ def _edge(
 
 
 def reading_order(elements: list[Element]) -> list[Element]:
-    """Elements sorted top to bottom, then left to right (by y1, then x1)."""
-    return sorted(elements, key=lambda e: (e.bbox[1], e.bbox[0], e.category, e.n))
+    """Elements in reading order: a recursive cut at the widest gap between them.
+
+    Where a horizontal gap (a blank band across) is widest, top before bottom; where a vertical
+    gap (a gutter) is widest, left before right; a vertical gap wins a tie, so columns are read
+    one after the other. Elements no gap separates go top to bottom, then left to right.
+    """
+    if len(elements) <= 1:
+        return list(elements)
+    cuts = []
+    for axis in (0, 1):  # 0: a vertical gap (split on x), 1: a horizontal gap (split on y)
+        spans = sorted(elements, key=lambda e: (e.bbox[axis], e.bbox[axis + 2]))
+        reach = spans[0].bbox[axis + 2]
+        for i, e in enumerate(spans[1:], start=1):
+            if e.bbox[axis] > reach:
+                cuts.append((e.bbox[axis] - reach, -axis, axis, spans[:i], spans[i:]))
+            reach = max(reach, e.bbox[axis + 2])
+    if not cuts:
+        return sorted(elements, key=lambda e: (e.bbox[1], e.bbox[0], e.category, e.n))
+    _gap, _tie, _axis, first, second = max(cuts, key=lambda c: (c[0], c[1]))
+    return reading_order(first) + reading_order(second)
+
+
+def _runs(flags: list[int] | tuple[int, ...]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each run of non-zero flags."""
+    runs, start = [], None
+    for i, f in enumerate(flags):
+        if f and start is None:
+            start = i
+        elif not f and start is not None:
+            runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, len(flags)))
+    return runs
 
 
 def detect(image: Image.Image, tolerance: int = 4) -> list[Element]:
@@ -138,7 +178,13 @@ def detect(image: Image.Image, tolerance: int = 4) -> list[Element]:
             continue
         x0, y0 = cx0 + 2 * half[0], cy0 + 2 * half[1]
         x1, y1 = cx0 + 2 * half[2], cy0 + 2 * half[3]
-        rows = [y0 + (y1 - y0) * k // 4 for k in (1, 2, 3)]
+        stripes = [(cy0 + 2 * a, cy0 + 2 * b) for a, b in _runs(solid.getprojection()[1])]
+        if len(stripes) > 1:  # measure the sides across stripes, not across the gaps
+            picked = (stripes[0], stripes[len(stripes) // 2], stripes[-1])
+            rows = [(a + b) // 2 for a, b in picked]
+        else:
+            stripes = []
+            rows = [y0 + (y1 - y0) * k // 4 for k in (1, 2, 3)]
         cols = [x0 + (x1 - x0) * k // 4 for k in (1, 2, 3)]
         bbox = (
             _edge(rgb, colour, x0, rows, vertical=True, low=True, limit=w),
@@ -146,5 +192,5 @@ def detect(image: Image.Image, tolerance: int = 4) -> list[Element]:
             _edge(rgb, colour, x1, rows, vertical=True, low=False, limit=w),
             _edge(rgb, colour, y1, cols, vertical=False, low=False, limit=h),
         )
-        elements.append(Element(category, n, bbox))
+        elements.append(Element(category, n, bbox, tuple(stripes)))
     return reading_order(elements)

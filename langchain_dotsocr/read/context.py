@@ -1,0 +1,85 @@
+"""One page being read: its servers and settings, its cost, its pixels when a reader needs them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from PIL import Image
+
+from ..client import Answer
+from ..encode import EncodedImage, decode_image
+from ..pages import Geometry
+from ..servers import Request, Servers
+from ..settings import DotsOCRSettings
+from .ink import FINE, Box, Ink, ink_map
+from .page import PageResult, Prepared
+from .watch import watcher
+
+T = TypeVar("T")
+# Runs a function in a worker thread (the run's encode pool) and awaits it.
+Offload = Callable[..., Awaitable[Any]]
+
+
+async def _inline(fn: Callable[..., T], *args: Any) -> T:
+    return fn(*args)
+
+
+@dataclass
+class PageContext:
+    """What every way of reading one page shares."""
+
+    page: Prepared
+    result: PageResult
+    servers: Servers
+    settings: DotsOCRSettings
+    geometry: Geometry
+    offload: Offload = _inline
+    _pixels: Image.Image | None = field(default=None, repr=False)
+    _ink: Ink | None = field(default=None, repr=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    @property
+    def group(self) -> object:
+        return self.page.info  # a page's requests share the slots as one
+
+    def note(self, problem: str) -> None:
+        self.result.problems.append(problem)
+
+    async def pixels(self) -> Image.Image:
+        """The page image, decoded again from what was sent (once, when first needed)."""
+        async with self._lock:
+            if self._pixels is None:
+                self._pixels = await self.offload(decode_image, self.page.image)
+            return self._pixels
+
+    async def ink(self) -> Ink:
+        """The fine ink map of the page, for cutting it into parts."""
+        pixels = await self.pixels()
+        async with self._lock:
+            if self._ink is None:
+                self._ink = await self.offload(ink_map, pixels, FINE)
+            return self._ink
+
+    async def ask(
+        self,
+        image: EncodedImage,
+        mode: str,
+        *,
+        box: tuple[int, int, int, int] | None = None,
+        temperature: float | None = None,
+        ink: Ink | None = None,
+        area: Box | None = None,
+    ) -> Answer | None:
+        """One request, watched for loops (and, given the ink under it, for overflow);
+        ``None`` when ``page_timeout`` passed."""
+        request = Request(image, mode, box, temperature, group=self.group)
+        try:
+            return await self.servers.ask(
+                request, self.result.tally, lambda budget: watcher(budget, ink, area)
+            )
+        except TimeoutError:
+            self.note(f"no complete answer within page_timeout={self.settings.page_timeout}s")
+            return None

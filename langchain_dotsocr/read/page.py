@@ -1,0 +1,66 @@
+"""A page on its way through the readers, and what reading it gave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..encode import EncodedImage, ImageFormat, encode_image
+from ..layout import Element
+from ..pages import PageImage, PageInfo
+from ..servers import Tally
+from .ink import COARSE, Ink, ink_map
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A page encoded for sending; the pixels are no longer held.
+
+    ``whole`` is False for a page the model cannot take in one image (an aspect ratio over
+    200:1, or a long page kept at full resolution): it is only ever read in tiles.
+    """
+
+    info: PageInfo
+    image: EncodedImage
+    ink: Ink
+    whole: bool = True
+
+    @property
+    def width(self) -> int:
+        return self.image.width
+
+    @property
+    def height(self) -> int:
+        return self.image.height
+
+
+def prepare(page: PageImage, fmt: ImageFormat = "png", quality: int = 90) -> Prepared:
+    """Encode a rendered page and map its ink (runs in a worker thread, off the event loop).
+
+    A page read in parts is cropped from this encoding again, so a long page is encoded
+    losslessly whatever the format asked.
+    """
+    encoded = encode_image(page.image, fmt if page.whole else "png", quality)
+    return Prepared(page.info, encoded, ink_map(page.image, COARSE), page.whole)
+
+
+@dataclass
+class PageResult:
+    """What one page gave: elements for the layout modes, text for ``ocr``.
+
+    ``extraction`` says how the page was read as a whole: ``layout`` (its first answer),
+    ``retried`` (asked again), ``tiled`` (in parts), ``ocr`` (plain text, no boxes) or
+    ``salvaged`` (no way of reading it came back complete: what came back is kept). Each
+    element says how it was read itself.
+    """
+
+    info: PageInfo
+    elements: list[Element] = field(default_factory=list)
+    text: str | None = None
+    extraction: str = "layout"
+    problems: list[str] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+
+    @property
+    def requests(self) -> int:
+        """Requests sent for the page (transport retries not counted)."""
+        return self.tally.requests

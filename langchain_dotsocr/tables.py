@@ -1,0 +1,135 @@
+"""Table HTML as the model writes it: its grid shape, and TEDS against another table.
+
+TEDS (tree-edit-distance similarity, Zhong et al. 2020, the table score of PubTabNet and
+OmniDocBench) is ``1 - distance / max(nodes)`` over the trees of two tables, where a cell
+relabelled into another costs 1 if its span differs and the normalised edit distance of the two
+texts otherwise. ``thead``/``tbody`` wrappers are dropped and ``th`` counts as ``td``: the model
+uses either for a header, and neither changes what a reader of the table gets.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from rapidfuzz.distance import Levenshtein
+
+from .treedist import Node, tree_distance
+
+__all__ = ["parse_table", "table_shape", "teds"]
+
+
+class _Builder(HTMLParser):
+    """Collects the first table's rows: each row a list of (rowspan, colspan, text)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[tuple[int, int, str]]] = []
+        self.depth = 0  # nested tables count as text of their cell
+        self.cell: list[str] | None = None
+        self.spans = (1, 1)
+        self.found = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.depth += 1
+            self.found = True
+        elif self.depth == 1 and tag == "tr":
+            self._close_cell()
+            self.rows.append([])
+        elif self.depth == 1 and tag in ("td", "th"):
+            self._close_cell()
+            if not self.rows:
+                self.rows.append([])
+            given = dict(attrs)
+            self.spans = (_span(given.get("rowspan")), _span(given.get("colspan")))
+            self.cell = []
+        elif tag == "br" and self.cell is not None:
+            self.cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._close_cell()
+            self.depth -= 1
+        elif self.depth == 1 and tag in ("td", "th", "tr"):
+            self._close_cell()
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def _close_cell(self) -> None:
+        if self.cell is not None and self.rows:
+            text = " ".join("".join(self.cell).split())
+            self.rows[-1].append((*self.spans, text))
+        self.cell = None
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(1000, int(value or 1)))
+    except ValueError:
+        return 1
+
+
+def _rows(html: str) -> list[list[tuple[int, int, str]]] | None:
+    builder = _Builder()
+    builder.feed(html)
+    builder.close()
+    return builder.rows if builder.found else None
+
+
+def parse_table(html: str) -> Node | None:
+    """The tree of the first table in ``html`` (``None`` without a ``<table>``).
+
+    Cells are ``td`` nodes labelled with their spans (``td 1x2`` for ``colspan="2"``) holding
+    their text, whitespace collapsed.
+    """
+    rows = _rows(html)
+    if rows is None:
+        return None
+    return Node(
+        "table",
+        children=tuple(
+            Node("tr", children=tuple(Node(f"td {r}x{c}", text) for r, c, text in row))
+            for row in rows
+        ),
+    )
+
+
+def table_shape(html: str) -> tuple[int, int] | None:
+    """``(rows, columns)`` of the first table in ``html``, spans taken into account."""
+    rows = _rows(html)
+    if rows is None:
+        return None
+    taken: set[tuple[int, int]] = set()
+    columns = 0
+    for r, row in enumerate(rows):
+        c = 0
+        for rowspan, colspan, _text in row:
+            while (r, c) in taken:
+                c += 1
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    taken.add((r + dr, c + dc))
+            c += colspan
+        columns = max([columns, *(col + 1 for row_, col in taken if row_ == r)])
+    return len(rows), columns
+
+
+def _rename(a: Node, b: Node) -> float:
+    if a.label != b.label:
+        return 1.0
+    if a.label.startswith("td"):
+        return float(Levenshtein.normalized_distance(a.text, b.text))
+    return 0.0
+
+
+def teds(truth: str, found: str) -> float:
+    """TEDS of table ``found`` against ``truth``, from 0 to 1 (1: the same table).
+
+    0 when either has no ``<table>``.
+    """
+    a, b = parse_table(truth), parse_table(found)
+    if a is None or b is None:
+        return 0.0
+    return 1.0 - tree_distance(a, b, _rename) / max(a.size(), b.size())
