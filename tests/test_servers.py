@@ -100,8 +100,8 @@ def test_a_slower_server_gets_fewer_requests():
     fast_one = FakeVLLM(latency=LatencyModel(slots=8, decode_tokens_per_s=4000))
     slow_one = FakeVLLM(latency=LatencyModel(slots=8, decode_tokens_per_s=300))
     with doubles(fast_one, slow_one) as urls:
-        docs = DotsOCRLoader(book(30), base_url=urls, max_concurrency=4, **FAST).load()
-    assert pages_of(docs) == list(range(30))
+        docs = DotsOCRLoader(book(20), base_url=urls, max_concurrency=4, **FAST).load()
+    assert pages_of(docs) == list(range(20))
     assert len(fast_one.chat_requests) > 2 * len(slow_one.chat_requests)
 
 
@@ -230,8 +230,8 @@ def test_by_default_the_server_is_filled_past_the_first_guess_without_a_queue():
     assert slots > START  # filling it needs the capacity found at run time
     fake = FakeVLLM(latency=LatencyModel(slots, prefill_tokens_per_s=1e6, decode_tokens_per_s=120))
     with doubles(fake) as (url,):
-        docs = DotsOCRLoader(book(40), base_url=url, **FAST).load()
-    assert pages_of(docs) == list(range(40))
+        docs = DotsOCRLoader(book(28), base_url=url, **FAST).load()
+    assert pages_of(docs) == list(range(28))
     assert fake.max_concurrency == slots  # every slot used
     assert fake.max_waiting <= slots // 2  # and the queue stays short
     assert any(r.path == "/metrics" and r.status == 200 for r in fake.requests)
@@ -243,8 +243,8 @@ def test_without_metrics_the_capacity_is_found_from_the_first_token():
         latency=LatencyModel(slots=12, prefill_tokens_per_s=1e6, decode_tokens_per_s=120),
     )
     with doubles(fake) as (url,):
-        docs = DotsOCRLoader(book(40), base_url=url, **FAST).load()
-    assert pages_of(docs) == list(range(40))
+        docs = DotsOCRLoader(book(28), base_url=url, **FAST).load()
+    assert pages_of(docs) == list(range(28))
     assert fake.max_concurrency >= 10
     assert fake.max_waiting <= 12
     assert [r.status for r in fake.requests if r.path == "/metrics"] == [404]  # asked once
