@@ -167,8 +167,8 @@ def killed_halfway(runs: int, pages: int) -> None:
     for name, f in figures.items():
         print(f"   {name:24} {f['wall']:6.1f} s  pages done {f['done']:.0f} of {pages}")
     print(f"   time lost to the kill: {killed['wall'] - up['wall']:+.1f} s "
-          f"({killed['wall'] / up['wall']:.2f}x; the second half on one double alone takes twice "
-          "as long, so about 1.5x is the least to expect)")
+          f"({killed['wall'] / up['wall']:.2f}x: from the kill on, one double reads what is left "
+          "at half the speed, and the requests it had in flight are sent again)")
 
 
 def main() -> None:

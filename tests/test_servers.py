@@ -222,16 +222,18 @@ def test_no_failover_on_a_400():
 # -- concurrency found at run time ----------------------------------------------------------------
 
 
-def test_by_default_the_server_is_filled_past_the_first_guess_without_a_queue():
+def test_by_default_the_server_is_filled_past_the_first_guess_and_the_page_window():
+    from langchain_dotsocr.pipeline import READ_AHEAD
     from langchain_dotsocr.servers.capacity import START
 
     # Long answers, so that the client keeps up on two shared cores.
-    slots = 12
-    assert slots > START  # filling it needs the capacity found at run time
+    slots = 16
+    # Filling it needs the capacity found at run time, and a page window that follows it.
+    assert slots > START + READ_AHEAD
     fake = FakeVLLM(latency=LatencyModel(slots, prefill_tokens_per_s=1e6, decode_tokens_per_s=120))
     with doubles(fake) as (url,):
-        docs = DotsOCRLoader(book(28), base_url=url, **FAST).load()
-    assert pages_of(docs) == list(range(28))
+        docs = DotsOCRLoader(book(36), base_url=url, **FAST).load()
+    assert pages_of(docs) == list(range(36))
     assert fake.max_concurrency == slots  # every slot used
     assert fake.max_waiting <= slots // 2  # and the queue stays short
     assert any(r.path == "/metrics" and r.status == 200 for r in fake.requests)
