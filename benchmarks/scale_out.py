@@ -12,11 +12,9 @@ ratios.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -25,37 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.throughput import DECODE, PREFILL, Server, pdf_of  # noqa: E402
 from langchain_dotsocr import DotsOCRLoader  # noqa: E402
-from tests.fakevllm import make_pdf, sample_page  # noqa: E402
-
-PREFILL, DECODE = 40000.0, 80.0
 
 
-class Double:
-    """The vLLM double in a child process."""
-
-    def __init__(self, slots: int, metrics: bool = True) -> None:
-        args = [str(slots), str(PREFILL), str(DECODE)] + ([] if metrics else ["nometrics"])
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "benchmarks" / "fake_server.py"), *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-
-    def stop(self) -> dict[str, float]:
-        out, _ = self.proc.communicate("", timeout=60)
-        return json.loads(out.strip().splitlines()[-1])
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
-
-def pdf_of(pages: int) -> bytes:
-    return make_pdf([sample_page(i % 64) for i in range(pages)], kind="vector")
+def Double(slots: int, metrics: bool = True) -> Server:
+    """A double with ``slots`` in its own process; ``metrics=False`` hides its /metrics."""
+    return Server(True, slots, *([] if metrics else ["nometrics"]))
 
 
 def timed_run(
