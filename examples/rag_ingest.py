@@ -33,7 +33,10 @@ def load_elements(path: str) -> list[Document]:
 
 
 def split(elements: list[Document], chunk_size: int = 1000) -> list[Document]:
-    """Long text elements cut into pieces of at most ``chunk_size`` characters; tables whole."""
+    """Long text elements cut into pieces of at most ``chunk_size`` characters; tables whole.
+
+    A piece keeps its element's metadata and gets an id of its own from the element's.
+    """
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_size, chunk_overlap=chunk_size // 10, add_start_index=True
     )
@@ -42,7 +45,10 @@ def split(elements: list[Document], chunk_size: int = 1000) -> list[Document]:
         if element.metadata["category"] in WHOLE or len(element.page_content) <= chunk_size:
             chunks.append(element)
         else:
-            chunks.extend(splitter.split_documents([element]))  # metadata copied to each piece
+            pieces = splitter.split_documents([element])  # metadata copied to each piece
+            for n, piece in enumerate(pieces):
+                piece.id = f"{element.id}-{n}"
+            chunks.extend(pieces)
     return chunks
 
 
@@ -57,9 +63,9 @@ def embeddings() -> Embeddings:
 
 
 def index(chunks: list[Document]) -> InMemoryVectorStore:
-    """The chunks in an in-memory vector store."""
+    """The chunks in an in-memory vector store, by id: indexing a file again updates them."""
     store = InMemoryVectorStore(embeddings())
-    store.add_documents(chunks)
+    store.add_documents(chunks, ids=[c.id for c in chunks])
     return store
 
 
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"text for {args.query!r}:")
     for doc in search(store, args.query, category="Text", k=3):
         meta = doc.metadata
-        print(f"  page {meta['page']} [{meta['section']}] {doc.page_content!r}")
+        print(f"  page {meta['page_label']} [{meta['section_path']}] {doc.page_content!r}")
     return 0
 
 

@@ -17,6 +17,7 @@ import functools
 from typing import Any
 
 from langchain_dotsocr.export import write_jsonl
+from langchain_dotsocr.identity import answer_key
 from langchain_dotsocr.pages import Geometry
 from langchain_dotsocr.ray_data import documents, engine_request, render_pages, result_of_answer
 from langchain_dotsocr.settings import DotsOCRSettings
@@ -67,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     engine = build_processor(config, preprocess=preprocess, postprocess=postprocess)
     geometry = Geometry(dpi=SETTINGS.dpi)  # the full page fits MAX_MODEL_LEN
-    pages = ray.data.read_binary_files(args.paths, include_paths=True).flat_map(
-        functools.partial(render_pages, settings=SETTINGS, geometry=geometry)
-    ).materialize()
+    # The answer key names the Documents (with each file's hash) as the loader would.
+    answer = answer_key(SETTINGS, MODEL, geometry)
+    render = functools.partial(render_pages, settings=SETTINGS, geometry=geometry, answer=answer)
+    pages = ray.data.read_binary_files(args.paths, include_paths=True).flat_map(render)
+    pages = pages.repartition(target_num_rows_per_block=16).materialize()
     read = engine(pages.filter(lambda r: r["error"] is None))
     failed = pages.filter(lambda r: r["error"] is not None).map(unread)
     with open(args.output, "w", encoding="utf-8") as out:

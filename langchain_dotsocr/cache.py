@@ -1,10 +1,11 @@
 """An on-disk cache of page results, so a second run sends no request and an interrupted
 batch resumes where it stopped.
 
-A page's key is the hash of its file's bytes, its index, the render geometry and every setting
-that changes the answer (prompt, model, sampling, budget, sanitising). Those fix the page image
-the model would see, so a hit needs neither a render nor a request. Entries are JSON files
-written atomically (a temporary file, then ``os.replace``), so processes can share a directory.
+A page's key is made from its file's content hash, its index, the render geometry and every
+setting that changes the answer (:mod:`.identity`, which also gives the Documents their ids).
+Those fix the page image the model would see, so a hit needs neither a render nor a request.
+Entries are JSON files written atomically (a temporary file, then ``os.replace``), so
+processes can share a directory.
 Only complete pages are stored: a salvaged page is tried again on the next run.
 """
 
@@ -16,19 +17,13 @@ import os
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
+from .identity import SourceId
 from .layout import Element
-from .pages import Geometry, PageInfo
+from .pages import PageInfo
 from .read import PageResult
-from .settings import DotsOCRSettings
 
-VERSION = 2  # bump when the stored shape or the meaning of a result changes
-
-
-def document_hash(data: bytes) -> str:
-    """The hash of a source's bytes, part of each of its pages' keys."""
-    return hashlib.sha256(data).hexdigest()
+VERSION = 3  # bump when the stored shape or the meaning of a result changes
 
 
 class PageCache:
@@ -38,27 +33,9 @@ class PageCache:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def key(
-        self,
-        digest: str,
-        index: int,
-        geometry: Geometry,
-        settings: DotsOCRSettings,
-        model: str,
-    ) -> str:
-        parts: dict[str, Any] = {
-            "v": VERSION,
-            "doc": digest,
-            "page": index,
-            "geometry": asdict(geometry),
-            "model": model,
-            "password": bool(settings.password),
-        }
-        for name in ("prompt_mode", "temperature", "top_p", "max_tokens", "sanitize_tables"):
-            parts[name] = getattr(settings, name)
-        parts["image"] = [settings.image_format, settings.jpeg_quality]
-        blob = json.dumps(parts, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()
+    def key(self, source: SourceId, index: int) -> str:
+        """The entry of page ``index`` of ``source`` (see :mod:`.identity`)."""
+        return hashlib.sha256(f"{VERSION}:{source.page_key(index)}".encode()).hexdigest()
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"

@@ -55,6 +55,8 @@ class PageInfo:
     unit: Unit
     # Pixels the page would have at the asked resolution, before any cap.
     natural_pixels: int
+    # The PDF's own label of the page ("iv", "A-3"), "" when it defines none (and for images).
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,11 @@ class PageDocument(ABC):
         unit: Unit,
         natural_pixels: int,
         geometry: Geometry,
+        label: str = "",
     ) -> PageImage:
-        info = PageInfo(self.source, index, self.total, width, height, unit, natural_pixels)
+        info = PageInfo(
+            self.source, index, self.total, width, height, unit, natural_pixels, label
+        )
         if not is_long(image.width, image.height, geometry):
             h, w = smart_resize(
                 image.height,
@@ -237,10 +242,11 @@ class PdfPages(PageDocument):
                 image = _render_exact(page, w, h)
             finally:
                 page.close()
+            label = self._pdf.get_page_label(index)  # "" when the PDF defines no labels
         except pdfium.PdfiumError as exc:
             raise self._error(index, f"cannot render the page ({exc})") from exc
         natural = round(width * geometry.dpi / 72) * round(height * geometry.dpi / 72)
-        return self._finish(index, image, width, height, "pt", natural, geometry)
+        return self._finish(index, image, width, height, "pt", natural, geometry, label)
 
     @_pdfium
     def close(self) -> None:

@@ -15,7 +15,7 @@ import functools
 import logging
 import os
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,12 +24,13 @@ from langchain_core.documents import Document
 from langchain_core.documents.base import Blob
 
 from .budget import fit_max_pixels
-from .cache import PageCache, document_hash
+from .cache import PageCache
 from .documents import DocumentBuilder
 from .errors import (
     ContextLengthError,
     DotsOCRError,
 )
+from .identity import SourceId, answer_key, content_hash
 from .limiter import Gate
 from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
@@ -105,7 +106,7 @@ class _Slot:
 class _Source:
     name: str
     document: PageDocument
-    digest: str
+    identity: SourceId
 
 
 class Run:
@@ -122,6 +123,7 @@ class Run:
         self._tasks: set[asyncio.Task[None]] = set()
         self._warned = False
         self.model = ""
+        self._answer = ""  # the answer key of the run (see identity.answer_key)
 
     async def _run_in(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
@@ -135,6 +137,7 @@ class Run:
             await servers.start()
             self.model = servers.model
             geometry = self._geometry(servers.max_model_len)
+            self._answer = answer_key(s, self.model, geometry)
             reader = Reader(servers, s, geometry, functools.partial(self._run_in, self._encode))
             order: asyncio.Queue[_Slot | None] = asyncio.Queue()
             # Pages between renderer and caller follow the slots the servers take.
@@ -189,10 +192,11 @@ class Run:
         for blob in blobs:
             name = str(blob.source or getattr(blob, "path", None) or "<bytes>")
             report = self.reports.setdefault(name, SourceReport(name))
-            builder = DocumentBuilder(self.settings, self.model)
             try:
                 source = await self._run_in(self._render, self._open, blob, name)
             except DotsOCRError as exc:
+                unread = SourceId.of_name(name, self._answer)
+                builder = DocumentBuilder(self.settings, self.model, unread)
                 await window.acquire()
                 progress.add(1)
                 failed: asyncio.Future[_Item] = loop.create_future()
@@ -200,13 +204,14 @@ class Run:
                 await order.put(_Slot(builder, report, failed))
                 await order.put(_Slot(builder, report))
                 continue
+            builder = DocumentBuilder(self.settings, self.model, source.identity)
             try:
                 indices = select_pages(source.document.total, self.settings.pages)
                 progress.add(len(indices))
                 for index in indices:
                     await window.acquire()
                     future: asyncio.Future[_Item] = loop.create_future()
-                    key = self._key(source, index, geometry)
+                    key = self._key(source, index)
                     hit = self.cache.get(key, name) if self.cache and key else None
                     await order.put(_Slot(builder, report, future, cached=hit is not None))
                     if hit is not None:
@@ -232,10 +237,10 @@ class Run:
                 await self._run_in(self._render, source.document.close)
             await order.put(_Slot(builder, report))
 
-    def _key(self, source: _Source, index: int, geometry: Geometry) -> str | None:
+    def _key(self, source: _Source, index: int) -> str | None:
         if self.cache is None:
             return None
-        return self.cache.key(source.digest, index, geometry, self.settings, self.model)
+        return self.cache.key(source.identity, index)
 
     def _open(self, blob: Blob, name: str) -> _Source:
         data = read_blob(blob, name)
@@ -243,7 +248,7 @@ class Run:
         document = open_pages(
             data, name, password=password.get_secret_value() if password else None
         )
-        return _Source(name, document, document_hash(data) if self.cache else "")
+        return _Source(name, document, SourceId.of_content(content_hash(data), self._answer))
 
     def _render_page(self, document: PageDocument, index: int, geometry: Geometry) -> PageImage:
         page = document.render(index, geometry)
@@ -308,7 +313,7 @@ class Run:
                 "%s, page %d: not cached (%s)", result.info.source, result.info.index, exc
             )
 
-    def _emit(self, item: _Item, slot: _Slot) -> list[Document]:
+    def _emit(self, item: _Item, slot: _Slot) -> Iterator[Document]:
         report = slot.report
         report.count(item.tally)
         if isinstance(item, PageResult):
@@ -321,15 +326,17 @@ class Run:
             for element in item.elements:
                 way = element.extraction
                 report.extractions[way] = report.extractions.get(way, 0) + 1
-            return slot.builder.page(item)
+            yield from slot.builder.page(item)
+            return
         report.pages_failed += 1
         report.errors.append(str(item.error))
-        if self.settings.on_error == "raise" or isinstance(item.error, FATAL):
+        stop = self.settings.on_error == "raise" or isinstance(item.error, FATAL)
+        mark = not stop and self.settings.on_error == "mark"
+        # A page held back before the failure was read whole: it leaves first.
+        yield from slot.builder.failed(item.error, item.info, mark)
+        if stop:
             raise item.error
         logger.warning("%s", item.error)
-        if self.settings.on_error == "mark":
-            return [slot.builder.failed(item.error, item.info)]
-        return []
 
 
 def geometry_for(settings: DotsOCRSettings, max_model_len: int | None) -> Geometry:

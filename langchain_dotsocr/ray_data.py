@@ -38,6 +38,7 @@ from langchain_core.documents import Document
 from .documents import DocumentBuilder
 from .encode import EncodedImage, decode_image
 from .errors import DotsOCRError, PageError, ServerError
+from .identity import SourceId, answer_key, content_hash
 from .layout import Element, decode_answer
 from .pages import Geometry, PageInfo, open_pages, select_pages
 from .pipeline import geometry_for
@@ -68,8 +69,8 @@ READER_CPUS = 0.25
 PAGE_ROW: dict[str, Any] = dict.fromkeys(
     (
         "source", "page", "total_pages", "page_width", "page_height", "coordinate_unit",
-        "natural_pixels", "image", "image_width", "image_height", "whole", "error",
-        "error_type",
+        "natural_pixels", "image", "image_width", "image_height", "whole", "digest", "answer",
+        "error", "error_type",
     )
 )
 _DATA_URL = re.compile(r"data:[\w/.+-]+;base64,[A-Za-z0-9+/=]*")
@@ -94,11 +95,13 @@ def read_pages(
     s = DotsOCRSettings(**settings)
     if s.max_concurrency is None:
         s = s.model_copy(update={"max_concurrency": ROWS_PER_ACTOR})
-    geometry = asyncio.run(_discover(s))
+    geometry, model = asyncio.run(_discover(s))
     files = ray.data.read_binary_files(
         paths if isinstance(paths, str) else list(paths), include_paths=True
     )
-    pages = files.flat_map(functools.partial(render_pages, settings=s, geometry=geometry))
+    answer = answer_key(s, model, geometry)  # with each file's hash: the Documents' ids
+    render = functools.partial(render_pages, settings=s, geometry=geometry, answer=answer)
+    pages = files.flat_map(render)
     # A file's pages come out as one block, and a block goes to one actor: cut them into
     # blocks of an actor's share so that every actor gets pages (streaming, no shuffle).
     pages = pages.repartition(target_num_rows_per_block=ROWS_PER_ACTOR)
@@ -111,34 +114,37 @@ def read_pages(
     )
 
 
-async def _discover(settings: DotsOCRSettings) -> Geometry:
+async def _discover(settings: DotsOCRSettings) -> tuple[Geometry, str]:
     servers = Servers(settings)
     try:
         await servers.start()
-        return geometry_for(settings, servers.max_model_len)
+        return geometry_for(settings, servers.max_model_len), servers.model
     finally:
         await servers.aclose()
 
 
 def render_pages(
-    row: dict[str, Any], settings: DotsOCRSettings, geometry: Geometry
+    row: dict[str, Any], settings: DotsOCRSettings, geometry: Geometry, answer: str = ""
 ) -> list[dict[str, Any]]:
     """Page rows of one file row (``bytes``, ``path``): the page encoded as the loader sends it.
 
-    A file that cannot be opened gives one row with ``page=-1`` and its error; a page that
-    cannot be rendered gives its row with the error.
+    ``answer`` is the run's :func:`~langchain_dotsocr.identity.answer_key` (with the file's
+    hash it names the Documents as the loader does). A file that cannot be opened gives one
+    row with ``page=-1`` and its error; a page that cannot be rendered gives its row with
+    the error.
     """
-    source = str(row["path"])
+    source, data = str(row["path"]), bytes(row["bytes"])
+    file = PAGE_ROW | {"source": source, "answer": answer}
     password = settings.password.get_secret_value() if settings.password else None
     try:
-        document = open_pages(bytes(row["bytes"]), source, password=password)
+        document = open_pages(data, source, password=password)
     except DotsOCRError as exc:
-        where = PAGE_ROW | {"source": source, "page": -1}
-        return [_error_row(where, exc.located(source, None))]
+        return [_error_row(file | {"page": -1}, exc.located(source, None))]
+    file["digest"] = content_hash(data)
     rows = []
     try:
         for index in select_pages(document.total, settings.pages):
-            where = PAGE_ROW | {"source": source, "page": index, "total_pages": document.total}
+            where = file | {"page": index, "total_pages": document.total}
             try:
                 page = prepare(
                     document.render(index, geometry), settings.image_format, settings.jpeg_quality
@@ -146,7 +152,7 @@ def render_pages(
             except DotsOCRError as exc:
                 rows.append(_error_row(where, exc.located(source, index, document.total)))
                 continue
-            rows.append(_page_row(page))
+            rows.append(file | _page_row(page))
     finally:
         document.close()
     return rows
@@ -154,7 +160,7 @@ def render_pages(
 
 def _page_row(page: Prepared) -> dict[str, Any]:
     info = page.info
-    return PAGE_ROW | {
+    return {
         "source": info.source,
         "page": info.index,
         "total_pages": info.total,
@@ -288,20 +294,27 @@ def documents(results: ray.data.Dataset, **settings: Any) -> Iterator[Document]:
         yield from _source_documents(list(group), s)
 
 
-def _source_documents(rows: list[dict[str, Any]], s: DotsOCRSettings) -> list[Document]:
-    model = next((r["model"] for r in rows if r.get("model")), "")
-    builder = DocumentBuilder(s, model)
-    docs: list[Document] = []
+def _source_documents(rows: list[dict[str, Any]], s: DotsOCRSettings) -> Iterator[Document]:
+    """A source's Documents from its rows in page order, as the loader's run emits them."""
+    first, model = rows[0], next((r["model"] for r in rows if r.get("model")), s.model or "")
+    answer = first["answer"] or ""
+    identity = (
+        SourceId.of_content(first["digest"], answer)
+        if first["digest"]
+        else SourceId.of_name(first["source"], answer)
+    )
+    builder = DocumentBuilder(s, model, identity)
     for row in rows:
-        if row.get("error"):
-            error = _error(row)
-            if s.on_error == "raise":
-                raise error
-            if s.on_error == "mark":
-                docs.append(builder.failed(error, _info(row) if row["page"] >= 0 else None))
+        if not row.get("error"):
+            yield from builder.page(_result(row))
             continue
-        docs.extend(builder.page(_result(row)))
-    return docs + builder.finish()
+        error = _error(row)
+        info = _info(row) if row["page"] >= 0 and row["page_width"] is not None else None
+        # A page held back before the failure was read whole: it leaves first.
+        yield from builder.failed(error, info, s.on_error == "mark")
+        if s.on_error == "raise":
+            raise error
+    yield from builder.finish()
 
 
 def document_rows(results: ray.data.Dataset, **settings: Any) -> ray.data.Dataset:
@@ -321,9 +334,12 @@ def _rows_of_source(batch: Any, settings: DotsOCRSettings) -> Any:
 
     rows = sorted(batch.to_pylist(), key=lambda r: int(r["page"]))
     out = [
-        {"page_content": d.page_content, **d.metadata} for d in _source_documents(rows, settings)
+        {"id": d.id, "page_content": d.page_content, **d.metadata}
+        for d in _source_documents(rows, settings)
     ]
-    return pa.Table.from_pylist(out)
+    # Every key of any Document is a column (from_pylist would take the first row's keys).
+    keys = dict.fromkeys(k for row in out for k in row)
+    return pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in out])
 
 
 # -- engines inside the cluster ------------------------------------------------------------------

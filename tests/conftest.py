@@ -29,6 +29,8 @@ def fake(_server):
         "latency",
         "faults",
         "strict",
+        "root",
+        "texts",
         "metrics",
         "dead",
     ):

@@ -773,6 +773,7 @@ def documents_of_answer(answer: str, **options):
     """Documents of one 560x728 px image page whose model answer is ``answer``."""
     from langchain_dotsocr.documents import DocumentBuilder
     from langchain_dotsocr.encode import EncodedImage
+    from langchain_dotsocr.identity import SourceId
     from langchain_dotsocr.layout import decode_answer
     from langchain_dotsocr.pages import PageInfo
     from langchain_dotsocr.read import PageResult, Prepared
@@ -788,7 +789,9 @@ def documents_of_answer(answer: str, **options):
     decoded = decode_answer(answer, page.width, page.height)
     assert decoded.complete
     result = PageResult(info, elements_of(decoded.cells, page, settings))
-    return DocumentBuilder(settings, "rednote-hilab/dots.ocr").page(result)
+    source = SourceId.of_content("0" * 64, "answer")
+    builder = DocumentBuilder(settings, "rednote-hilab/dots.ocr", source)
+    return builder.page(result) + builder.finish()
 
 
 ANSWER = json.dumps(

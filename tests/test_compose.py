@@ -18,6 +18,13 @@ def flag(command, name):
     return command[command.index(name) + 1]
 
 
+def interpolate(value, env):
+    """Compose's ``${NAME:-default}``: the variable when set and not empty, else the default."""
+    return re.sub(
+        r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1)) or m.group(2), str(value)
+    )
+
+
 def test_image_is_vllm_pinned_at_0_11_or_later():
     image = service()["image"]
     m = re.fullmatch(r"vllm/vllm-openai:v(\d+)\.(\d+)\.(\d+)", image)
@@ -29,7 +36,7 @@ def test_serving_flags():
     svc = service()
     cmd = [str(c) for c in svc["command"]]
     assert svc["entrypoint"] == ["vllm", "serve"]
-    assert cmd[0] == "rednote-hilab/dots.ocr"
+    assert interpolate(cmd[0], {}) == "rednote-hilab/dots.ocr"
     assert "--trust-remote-code" in cmd
     assert flag(cmd, "--chat-template-content-format") == "string"
     assert flag(cmd, "--port") == "8000"
@@ -51,6 +58,13 @@ def test_gpu_health_and_cache():
     assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
     assert any("/health" in str(part) for part in svc["healthcheck"]["test"])
     assert any(v.endswith(":/root/.cache/huggingface") for v in svc["volumes"])
+
+
+def test_the_model_comes_from_dotsocr_model():
+    model = service()["command"][0]
+    assert interpolate(model, {"DOTSOCR_MODEL": ""}) == "rednote-hilab/dots.ocr"
+    for name in ("rednote-hilab/dots.mocr", "dots-studio/dots.ocr", "/models/dots"):
+        assert interpolate(model, {"DOTSOCR_MODEL": name}) == name
 
 
 def test_data_parallel_variant_keeps_every_flag_and_adds_one_engine_per_gpu():

@@ -68,9 +68,11 @@ def test_rag_ingest_drops_furniture_splits_text_keeps_tables(base_url, pdf, monk
               and c.metadata["element_index"] == text.metadata["element_index"]]
     assert len(pieces) > 1 and " ".join(p.page_content for p in pieces) == "Text block 0."
     assert {tuple(p.metadata["bbox"]) for p in pieces} == {tuple(text.metadata["bbox"])}
-    assert {p.metadata["section"] for p in pieces} == {"Title 0"}
+    assert {p.metadata["section_path"] for p in pieces} == {"Title 0"}
+    assert [p.id for p in pieces] == [f"{text.id}-{n}" for n in range(len(pieces))]
 
     store = rag.index(chunks)
+    assert len(rag.index(chunks + chunks).store) == len(chunks)  # by id: no copies
     (found,) = rag.search(store, "anything", category="Table", page=1)
     assert found.metadata["page"] == 1 and found.page_content == element_text("Table", 0)
     on_page_0 = [c for c in chunks if c.metadata["category"] == "Text" and c.metadata["page"] == 0]

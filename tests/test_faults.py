@@ -103,6 +103,10 @@ def test_injected_context_wordings_are_survived(fast, fake, kind):
 
 
 def test_loop_is_cut_early_and_the_page_retried(fast, fake):
+    from tests.fakevllm import LatencyModel
+
+    # Paced like a (fast) GPU, so what the double sent is what the client had read when it cut.
+    fake.latency = LatencyModel(slots=8, prefill_tokens_per_s=1e6, decode_tokens_per_s=4000)
     fake.faults = FaultPlan(by_page={0: ["loop_table"]})
     loader = load(fast)
     docs = loader.load()
@@ -343,6 +347,9 @@ def test_parts_of_a_page_do_not_outlive_their_run(fast, fake):
     # (Attempt 1 is the page's layout_only skeleton; then its parts.)
     fake.faults = FaultPlan(by_page={1: ["truncate", "ok"] + ["hang"] * 20, None: ["hang"] * 50},
                             hang_seconds=30)
+    # Page 0 prints no page number: a number that no earlier page confirms would
+    # make page 0 wait for page 1 (page labels), and page 1 never comes.
+    fake.texts = {("Page-footer", 0): "ACME", ("Page-header", 0): "Annual Report"}
 
     async def run():
         stream = load(fast, [sample_page(0), sample_page(1)], max_concurrency=4).alazy_load()

@@ -163,8 +163,8 @@ def test_page_and_single_modes(fast):
     assert text.startswith("# Title 0\n\nText block 0.")
     assert "$$\nx_{0} = \\frac{a}{b}\n$$" in text
     assert "<table>" in text and "[Picture]" in text
-    assert "Header 0" not in text and "Page 0" not in text  # furniture left out by default
-    assert "category" not in pages[0].metadata and "bbox" not in pages[0].metadata
+    assert "Header 0" not in text and "Page 1" not in text  # furniture left out by default
+    assert pages[0].metadata["category"] == "Page" and "bbox" not in pages[0].metadata
     (single,) = DotsOCRLoader(pdf, mode="single", **fast).load()
     assert single.page_content == pages[0].page_content + PAGE_SEPARATOR + pages[1].page_content
     assert single.metadata["total_pages"] == 2

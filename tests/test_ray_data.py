@@ -149,7 +149,7 @@ def test_the_example_writes_the_format_of_dotsocr_parse(ray_session, two_doubles
     ours = out.read_text().splitlines()
     cli_out = tmp_path / "cli.jsonl"
     assert dotsocr(["parse", str(folder), "--base-url", urls[0], "--base-url", urls[1],
-                    "--dpi", "200", "-o", str(cli_out)]) == 1
+                    "-o", str(cli_out)]) == 1
     theirs = cli_out.read_text().splitlines()
     assert ours == theirs  # the same Documents, the same lines
     assert len(ours) > PAGES

@@ -53,6 +53,7 @@ def test_every_code_block_runs(base_url, tmp_path, monkeypatch):
     import shutil
     import subprocess
     import sys
+    import uuid
 
     from tests.fakevllm import Box, make_image, make_pdf, sample_page
 
@@ -78,5 +79,7 @@ def test_every_code_block_runs(base_url, tmp_path, monkeypatch):
         if shown:  # a block that shows its output: the output must be what it shows
             want, got = ast.literal_eval(shown.group(1)), ast.literal_eval(out.getvalue().strip())
             box_want, box_got = want.pop("bbox"), got.pop("bbox")
+            for key in ("element_id", "parent_id"):  # ids hash the file's bytes: their form only
+                assert str(uuid.UUID(want.pop(key))) and str(uuid.UUID(got.pop(key)))
             assert want == got
             assert all(abs(a - b) < 0.5 for a, b in zip(box_want, box_got, strict=True))

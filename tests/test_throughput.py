@@ -31,7 +31,8 @@ def test_requests_overlap_up_to_max_concurrency_and_order_is_kept(fast, fake, tm
 
 
 def test_alazy_load_is_concurrent(fast, fake):
-    fake.latency = LatencyModel(slots=64, decode_tokens_per_s=2000)
+    # Each answer takes about a second, so requests overlap even when rendering is slow.
+    fake.latency = LatencyModel(slots=64, decode_tokens_per_s=300)
     pdf = make_pdf([sample_page(i) for i in range(8)])
 
     async def run():

@@ -68,7 +68,8 @@ def identify_prompt(text: str) -> tuple[str | None, tuple[float, ...] | None]:
 
 
 def says(element: Element) -> str | None:
-    """What the model reads in ``element``."""
+    """What the model reads in ``element``: its own words if it has some (reference pages,
+    ``FakeVLLM.texts``), else the scene's (``None`` for a Picture)."""
     if element.text is not None:
         return element.text
     return element_text(element.category, element.n, max(1, len(element.rows)))
@@ -118,7 +119,7 @@ def grounding_answer(elements: list[Element], box: tuple[float, ...]) -> str:
             best, best_iou = e, v
     if best is None:
         return ""
-    if best.category == "Table" and len(best.rows) > 1:
+    if best.text is None and best.category == "Table" and len(best.rows) > 1:
         inside = [i for i, (a, b) in enumerate(best.rows) if box[1] <= (a + b) / 2 < box[3]]
         return "<table>" + "".join(table_rows(best.n, inside)) + "</table>"
     return says(best) or ""

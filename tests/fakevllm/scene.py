@@ -149,7 +149,7 @@ def element_text(category: str, n: int, rows: int = 1) -> str | None:
         "Caption": f"Figure {n}: caption.",
         "Footnote": f"\u00b9 Footnote {n}.",
         "Page-header": f"Header {n}",
-        "Page-footer": f"Page {n}",
+        "Page-footer": f"Page {n + 1}",  # printed page numbers start at 1
         "Formula": f"x_{{{n}}} = \\frac{{a}}{{b}}",
         "Table": (
             f"<table><thead><tr><th>H{n}</th></tr></thead>"
@@ -407,13 +407,21 @@ def _page_content_vector(spec: PageSpec) -> bytes:
     return "\n".join(ops).encode()
 
 
-def make_pdf(pages: Sequence[PageSpec], *, kind: str = "image", oversample: int = 4) -> bytes:
+def make_pdf(
+    pages: Sequence[PageSpec],
+    *,
+    kind: str = "image",
+    oversample: int = 4,
+    page_labels: str | None = None,
+) -> bytes:
     """A PDF with one page per spec, each with its /Rotate.
 
     ``kind="image"``: each page is one lossless (Flate, indexed colour) image drawn at
     ``72 * oversample`` dpi, so box edges at whole points fall exactly on pixel edges, like a
     scanned page. ``kind="vector"``: each box is a filled rectangle (``re f``), like a born-digital
     page; colours then come back within 1 unit of the palette, not always exactly.
+    ``page_labels`` is the catalog's /PageLabels number tree as PDF source, e.g.
+    ``"<< /Nums [0 << /S /r >> 2 << /S /D >>] >>"`` (i, ii, then 1, 2, ...).
     """
     if kind not in ("image", "vector"):
         raise ValueError(f"kind must be 'image' or 'vector', got {kind!r}")
@@ -448,7 +456,8 @@ def make_pdf(pages: Sequence[PageSpec], *, kind: str = "image", oversample: int 
             ).encode()
         )
         kids.append(page)
-    objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_obj} 0 R >>".encode()
+    labels = f" /PageLabels {page_labels}" if page_labels else ""
+    objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_obj} 0 R{labels} >>".encode()
     kid_refs = " ".join(f"{k} 0 R" for k in kids)
     objects[pages_obj - 1] = f"<< /Type /Pages /Kids [{kid_refs}] /Count {len(kids)} >>".encode()
     return write_pdf(objects, catalog)

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .answers import Script, answer_tokens, budget_chars
@@ -62,6 +62,9 @@ class FakeVLLM:
     colour_tolerance: int | None = None  # None: 9 for lossy images (JPEG, lossy WebP), else 4
     stream_tokens_per_chunk: int = 4
     root: str | None = None  # "root" in /v1/models (the model path); default model_id
+    # The words of the test document: what the model reads in element (category, n), where
+    # it is not scene.element_text (headings with numbers, printed page numbers, other scripts).
+    texts: dict[tuple[str, int], str] = field(default_factory=dict)
     vllm_version: str = "0.11.0"
     metrics: bool = True  # serve GET /metrics
     dead: bool = False  # the engine died: /health 503, chat 500

@@ -35,7 +35,7 @@ class Element:
     """A detected element: its identity and its box in pixels of the image searched.
 
     ``text`` is what the element says when it is not the scene's ``element_text`` (the
-    reference pages, :mod:`.reference`)."""
+    reference pages, :mod:`.reference`, or the test's own words, ``FakeVLLM.texts``)."""
 
     category: str
     n: int

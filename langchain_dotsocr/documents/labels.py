@@ -1,0 +1,124 @@
+"""Page labels: the page number a reader cites ("p. 37", "iv"), not the page's index.
+
+The first of these that gives one is the label:
+
+1. the PDF's own page labels (``/PageLabels``, read by PDFium), when it defines them;
+2. a number printed in a page header or footer (``37``, ``- 37 -``, ``Page 37 of 120``,
+   ``p. 37``, ``Стр. 37``, ``第37页``, ``iv``; or a running head that starts or ends with one,
+   ``37 Results`` or ``Annual Report | 37``), when a neighbouring page parsed in the same run
+   prints a number of the same kind that differs by as much as the page indices do; a page
+   whose number the previous page does not confirm waits for the next page before it leaves;
+3. else the page's position, from 1 (an image's frame number).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .page import Page
+from .steps import Step
+
+FURNITURE = ("Page-header", "Page-footer")
+
+_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_DECOR = r"[\s\-–—~·•|*_\[\]()]*"  # noqa: RUF001 (the characters are meant)
+_NUMBER = r"(?P<n>\d{1,5}|[ivxlcdm]{1,8}|[IVXLCDM]{1,8})"
+_OF = r"(?:\s*(?:of|/|von|de|di|sur|из)\s*\d{1,5})?"
+_PAGE_WORD = (
+    r"(?:pages?|pg\.?|pp?\.|seite|s\.|p[aá]gina|p[aá]g\.?|стр\.?|страница|с\.)"  # noqa: RUF001 (the characters are meant)
+)
+# (pattern, strength): a whole header or footer that is a page number, strongest first.
+_PATTERNS = [
+    (re.compile(rf"{_DECOR}{_NUMBER}{_OF}{_DECOR}"), 2),
+    (re.compile(rf"{_DECOR}{_PAGE_WORD}\s*{_NUMBER}{_OF}{_DECOR}", re.I), 2),
+    (re.compile(rf"{_DECOR}第\s*(?P<n>\d{{1,5}})\s*页.*"), 2),
+    (re.compile(r"(?P<n>\d{1,4})\s+\S*[^\W\d_].*"), 1),
+    (re.compile(r".*[^\W\d_]\S*\s+(?:[|•·–—-]\s*)?(?P<n>\d{1,4})[\s*_]*"), 1),  # noqa: RUF001 (the characters are meant)
+]
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A page number printed on a page: its value, its kind and how it was written."""
+
+    value: int
+    kind: str  # "arabic", "roman" or "ROMAN"
+    token: str
+    strength: int  # 2: the header or footer is the number; 1: a running head ending in one
+
+
+def _roman_value(token: str) -> int | None:
+    upper = token.upper()
+    if not (token.islower() or token.isupper()) or not _ROMAN.fullmatch(upper):
+        return None
+    total = 0
+    for a, b in zip(upper, [*upper[1:], ""], strict=True):
+        v = _ROMAN_VALUES[a]
+        total += -v if b and _ROMAN_VALUES[b] > v else v
+    return total
+
+
+def printed_number(text: str) -> Printed | None:
+    """The page number that ``text`` (a page header or footer) is or ends with, if any."""
+    text = " ".join(text.split())
+    for pattern, strength in _PATTERNS:
+        m = pattern.fullmatch(text)
+        if m is None:
+            continue
+        token = m.group("n")
+        if token.isdigit():
+            return Printed(int(token), "arabic", str(int(token)), strength)
+        value = _roman_value(token)
+        if value is not None and strength == 2:
+            return Printed(value, "roman" if token.islower() else "ROMAN", token, strength)
+    return None
+
+
+def _candidates(page: Page) -> list[Printed]:
+    found = (printed_number(it.text) for it in page.items if it.category in FURNITURE)
+    return sorted((p for p in found if p is not None), key=lambda p: -p.strength)
+
+
+def _confirmed(
+    mine: list[Printed], index: int, other: list[Printed], other_index: int
+) -> Printed | None:
+    """The first of ``mine`` that a number of ``other`` (page ``other_index``) agrees with."""
+    for p in mine:
+        for q in other:
+            if p.kind == q.kind and q.value - p.value == other_index - index:
+                return p
+    return None
+
+
+class PageLabels(Step):
+    """Decides each page's ``page_label``."""
+
+    def __init__(self) -> None:
+        self._printed: dict[int, list[Printed]] = {}
+        self._previous: int | None = None
+
+    def arrive(self, page: Page) -> None:
+        index = page.info.index
+        mine = self._printed[index] = _candidates(page)
+        page.label = " ".join(page.info.label.split())
+        if not page.label and self._previous is not None:
+            before = self._previous
+            found = _confirmed(mine, index, self._printed.get(before, []), before)
+            page.label = found.token if found else ""
+        self._previous = index
+
+    def wants_next(self, page: Page) -> bool:
+        return not page.label and bool(self._printed.get(page.info.index))
+
+    def release(self, page: Page, following: Page | None) -> None:
+        index = page.info.index
+        if not page.label and following is not None:
+            after = following.info.index
+            mine = self._printed.get(index, [])
+            found = _confirmed(mine, index, self._printed.get(after, []), after)
+            page.label = found.token if found else ""
+        page.label = page.label or str(index + 1)
+        for old in [k for k in self._printed if k != self._previous]:
+            del self._printed[old]

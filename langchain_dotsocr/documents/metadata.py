@@ -1,0 +1,95 @@
+"""Document metadata that every vector store takes: the keys of each mode, always all of them.
+
+Values are str, int, float or bool; ``bbox`` is a list of four floats (:func:`flatten_bbox`
+makes it four scalar keys). Nothing is ``None``, nested or an empty list. Every Document of a
+mode has the same keys, Error Documents included, because some stores (LanceDB) fix their
+schema from the first batch and refuse a Document with other keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from langchain_core.documents import Document
+
+Shape = Literal["element", "page", "single"]
+Box = tuple[float, float, float, float]
+
+# Decimals kept of page coordinates: a hundredth of a point is far below what the model sees.
+DECIMALS = 2
+
+_WHERE = ("source", "page", "page_label", "total_pages")
+_PAGE = ("page_width", "page_height", "coordinate_unit")
+_READ = ("model", "prompt_mode")
+_ERROR = ("error", "error_type")
+KEYS: dict[Shape, tuple[str, ...]] = {
+    "element": (
+        *(_WHERE + _PAGE + _READ),
+        "extraction",
+        "category",
+        "element_index",
+        "element_id",
+        "parent_id",
+        "bbox",
+        "section",
+        "section_path",
+        "heading_level",
+        "text_as_html",
+        *_ERROR,
+    ),
+    "page": (*(_WHERE + _PAGE + _READ), "extraction", "category", "element_id", *_ERROR),
+    "single": (*(_WHERE + _READ), "category", "element_id", *_ERROR),
+}
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Everything a Document may say about itself; :meth:`for_shape` picks a mode's keys."""
+
+    source: str
+    page: int
+    page_label: str
+    total_pages: int
+    model: str
+    prompt_mode: str
+    category: str
+    element_id: str
+    page_width: float = 0.0
+    page_height: float = 0.0
+    coordinate_unit: str = ""
+    extraction: str = ""
+    error: str = ""
+    error_type: str = ""
+    element_index: int = -1
+    parent_id: str = ""
+    bbox: Box = (0.0, 0.0, 0.0, 0.0)
+    section: str = ""
+    section_path: str = ""
+    heading_level: int = 0
+    text_as_html: str = ""
+
+    def for_shape(self, shape: Shape) -> dict[str, Any]:
+        """The metadata dict of a Document of ``shape``, coordinates rounded."""
+        values = asdict(self)
+        values["bbox"] = [round(float(v), DECIMALS) for v in self.bbox]
+        values["page_width"] = round(float(self.page_width), DECIMALS)
+        values["page_height"] = round(float(self.page_height), DECIMALS)
+        return {key: values[key] for key in KEYS[shape]}
+
+
+def flatten_bbox(documents: Iterable[Document]) -> list[Document]:
+    """Copies of ``documents`` whose ``bbox`` list is replaced by four float keys.
+
+    ``bbox_x0``, ``bbox_y0``, ``bbox_x1``, ``bbox_y1``: for vector stores that take only
+    scalar metadata. The Documents keep their ``id``.
+    """
+    out = []
+    for doc in documents:
+        meta = dict(doc.metadata)
+        box = meta.pop("bbox", None)
+        if box is not None:
+            meta.update(zip(("bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1"), box, strict=True))
+        out.append(Document(page_content=doc.page_content, metadata=meta, id=doc.id))
+    return out

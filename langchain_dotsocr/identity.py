@@ -1,0 +1,90 @@
+"""What makes a page's answer what it is, hashed once: for the page cache and for Document ids.
+
+A page's answer depends on the file's bytes, the page, the image sent (render geometry, image
+format) and the request (model, prompt, sampling, budget, sanitising). :func:`answer_key`
+hashes every setting among those; :class:`SourceId` adds the file's content hash. The page
+cache keys its entries and the Documents take their ids from the same :class:`SourceId`, so
+the two can never disagree on what "the same page, read the same way" means.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .pages import Geometry
+from .settings import DotsOCRSettings
+
+#: Settings that change what the model answers for a page, or what is kept of the answer.
+ANSWER_SETTINGS = (
+    "prompt_mode",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "sanitize_tables",
+    "image_format",
+    "jpeg_quality",
+)
+# Ids are UUID 5 names in this namespace (itself a UUID 5 of the package's name).
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pypi.org/project/langchain-dotsocr/")
+
+
+def _sha256(parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def content_hash(data: bytes) -> str:
+    """The hash of a source's bytes: the same file under any name or path has the same one."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def answer_key(settings: DotsOCRSettings, model: str, geometry: Geometry) -> str:
+    """A hash of everything but the file that decides a page's answer."""
+    parts: dict[str, Any] = {name: getattr(settings, name) for name in ANSWER_SETTINGS}
+    parts |= {"model": model, "geometry": asdict(geometry)}
+    return _sha256(parts)
+
+
+@dataclass(frozen=True)
+class SourceId:
+    """One source read with one set of answer settings; names its pages and Documents.
+
+    ``key`` hashes the answer settings with the file's content hash, or, for a file that
+    could not be read, with its name (so its Error Document still gets a stable id).
+    """
+
+    key: str
+
+    @classmethod
+    def of_content(cls, digest: str, answer: str) -> SourceId:
+        return cls(_sha256({"content": digest, "answer": answer}))
+
+    @classmethod
+    def of_name(cls, name: str, answer: str) -> SourceId:
+        return cls(_sha256({"unread": name, "answer": answer}))
+
+    def page_key(self, page: int) -> str:
+        """A hex key of one page of the source."""
+        return _sha256({"source": self.key, "page": page})
+
+    def _id(self, *parts: object) -> str:
+        return str(uuid.uuid5(NAMESPACE, "/".join(map(str, (self.key, *parts)))))
+
+    def element(self, page: int, position: int) -> str:
+        """The id of the element at ``position`` in the model's reading order of ``page``."""
+        return self._id("element", page, position)
+
+    def page(self, page: int) -> str:
+        """The id of a page-mode Document."""
+        return self._id("page", page)
+
+    def whole(self) -> str:
+        """The id of the single-mode Document of the source."""
+        return self._id("single")
+
+    def error(self, page: int | None) -> str:
+        """The id of the Error Document of ``page`` (``None``: of the whole source)."""
+        return self._id("error", -1 if page is None else page)
