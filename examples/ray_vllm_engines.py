@@ -44,7 +44,11 @@ def unread(row: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     import ray
-    from ray.data.llm import PrepareMultimodalStageConfig, build_processor, vLLMEngineProcessorConfig
+    from ray.data.llm import (
+        PrepareMultimodalStageConfig,
+        build_processor,
+        vLLMEngineProcessorConfig,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", help="files or folders, local or cloud")
