@@ -45,7 +45,16 @@ def answer_key(settings: DotsOCRSettings, model: str, geometry: Geometry) -> str
     """A hash of everything but the file that decides a page's answer."""
     parts: dict[str, Any] = {name: getattr(settings, name) for name in ANSWER_SETTINGS}
     parts |= {"model": model, "geometry": asdict(geometry)}
-    return _sha256(parts)
+    return _sha256(_numbers_as_floats(parts))
+
+
+def _numbers_as_floats(value: Any) -> Any:
+    """Numbers as floats: ``dpi=200`` and ``--dpi 200`` (200.0) are one setting, one id."""
+    if isinstance(value, dict):
+        return {k: _numbers_as_floats(v) for k, v in value.items()}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 @dataclass(frozen=True)
