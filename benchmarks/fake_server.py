@@ -1,7 +1,10 @@
 """Run the vLLM double in its own process (so its CPU does not count as the client's).
 
+    python benchmarks/fake_server.py [SLOTS PREFILL DECODE [nometrics]]
+
 Prints its base URL on the first line of stdout; when stdin closes, prints one JSON line of
-what it saw and exits. Used by throughput.py.
+what it saw and exits. ``nometrics`` hides GET /metrics (404). Used by throughput.py and
+scale_out.py.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def record(r: RecordedRequest) -> dict[str, object]:
 def main() -> None:
     slots, prefill, decode = (float(a) for a in sys.argv[1:4]) if len(sys.argv) > 3 else (0, 0, 0)
     latency = LatencyModel(int(slots), prefill, decode) if slots else None
-    fake = FakeVLLM(latency=latency)
+    fake = FakeVLLM(latency=latency, metrics="nometrics" not in sys.argv[4:])
     with serve(fake) as url:
         print(url, flush=True)
         sys.stdin.read()
@@ -53,6 +56,7 @@ def main() -> None:
                     if chat
                     else 0,
                     "max_concurrency": fake.max_concurrency,
+                    "max_waiting": fake.max_waiting,
                     "records": [record(r) for r in fake.chat_requests],
                 }
             ),

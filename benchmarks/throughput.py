@@ -32,10 +32,10 @@ SLOTS, PREFILL, DECODE = 64, 40000.0, 80.0
 
 
 class Server:
-    """The double in a child process."""
+    """The double in a child process (``extra``: more arguments of fake_server.py)."""
 
-    def __init__(self, latency: bool) -> None:
-        args = [str(SLOTS), str(PREFILL), str(DECODE)] if latency else []
+    def __init__(self, latency: bool, slots: int = SLOTS, *extra: str) -> None:
+        args = [str(slots), str(PREFILL), str(DECODE), *extra] if latency else []
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "benchmarks" / "fake_server.py"), *args],
             stdin=subprocess.PIPE,
@@ -48,6 +48,11 @@ class Server:
     def stop(self) -> dict[str, float]:
         out, _ = self.proc.communicate("", timeout=60)
         return json.loads(out.strip().splitlines()[-1])
+
+    def kill(self) -> None:
+        """End the double at once, as a crash: open connections reset, new ones refused."""
+        self.proc.kill()
+        self.proc.wait()
 
 
 def pdf_of(pages: int) -> bytes:

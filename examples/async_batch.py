@@ -2,7 +2,8 @@
 
     python examples/async_batch.py scans/ [--cache-dir .dotsocr-cache] [-o docs.jsonl]
 
-Pages of all files are in flight together (up to ``--concurrency`` requests). The page cache
+Pages of all files are in flight together (as many requests as the server runs at once, found
+while running; ``--concurrency`` pins the number). The page cache
 makes a second run send no request for pages already done, so an interrupted batch picks up
 where it stopped. A file or page that fails is named and the others go on (the exit code is
 then 1). The server comes from DOTSOCR_BASE_URL (default http://localhost:8000/v1).
@@ -21,7 +22,7 @@ from langchain_dotsocr import DotsOCRLoader, SourceReport
 
 
 async def parse_folder(
-    folder: str, cache_dir: str, concurrency: int = 16
+    folder: str, cache_dir: str, concurrency: int | None = None
 ) -> tuple[list[Document], dict[str, SourceReport]]:
     """Every file of ``folder`` (recursively) as element Documents, and a report per file."""
     loader = DotsOCRLoader(
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", help="a folder of PDFs and images")
     parser.add_argument("--cache-dir", default=".dotsocr-cache", help="the page cache")
-    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument("--concurrency", type=int,
+                        help="requests in flight (default: what the server runs at once)")
     parser.add_argument("-o", "--output", help="write the Documents here as JSON Lines")
     args = parser.parse_args(argv)
 

@@ -23,6 +23,7 @@ from .readcheck import ReadCheck, ReadPage
 from .readverdict import Verdict
 from .reference import export_reference
 from .region import aread_region, read_region
+from .servers import ServerWarning
 from .settings import DotsOCROptions, DotsOCRSettings
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "ServerCheck",
     "ServerError",
     "ServerUnreachableError",
+    "ServerWarning",
     "SourceReport",
     "Verdict",
     "aread_region",

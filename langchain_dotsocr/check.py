@@ -127,11 +127,15 @@ def fitting_dpi(settings: DotsOCRSettings, max_model_len: int, dpi: float) -> in
     return None
 
 
-async def check_server(settings: DotsOCRSettings, *, read: bool = False) -> ServerCheck:
-    """Ask the server for its models and limits, then do the budget arithmetic.
+async def check_server(
+    settings: DotsOCRSettings, base_url: str | None = None, *, read: bool = False
+) -> ServerCheck:
+    """Ask one server for its models and limits, then do the budget arithmetic.
+
 
     Args:
         settings: the loader's settings (server, key, model, dpi, pixel limits, budget).
+        base_url: the server to check (default: the first of ``settings.base_url``).
         read: also send the reference pages, one request each, and judge the answers
             (``ServerCheck.read`` and ``ServerCheck.verdicts``).
 
@@ -146,6 +150,7 @@ async def check_server(settings: DotsOCRSettings, *, read: bool = False) -> Serv
             check = asyncio.run(check_server(DotsOCRSettings(), read=True))
             print(check.ok, [v.message for v in check.verdicts])
     """
+    settings = settings.model_copy(update={"base_url": base_url or settings.base_urls[0]})
     servers = Servers(settings)
     reading = None
     try:
@@ -162,7 +167,7 @@ async def check_server(settings: DotsOCRSettings, *, read: bool = False) -> Serv
     elif limit is not None:
         best = math.floor(settings.dpi)
     return ServerCheck(
-        servers.client.base_url,
+        servers.clients[0].base_url,
         info.model,
         info.served,
         limit,

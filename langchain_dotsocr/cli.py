@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -35,6 +36,7 @@ from .export import (
     write_jsonl,
 )
 from .loader import DotsOCRLoader
+from .progress import server_counts
 from .read import FATAL
 from .reference import export_reference
 from .region import read_region
@@ -50,6 +52,7 @@ PARSE_EXAMPLES = """examples:
   dotsocr parse report.pdf --pages 0,2,5-7 --format layout -o layout/
   dotsocr parse report.pdf -o - | head -n 3
   dotsocr parse report.pdf --format markdown --images out/images -o out/
+  dotsocr parse scans/ --base-url http://gpu-a:8000/v1 --base-url http://gpu-b:8000/v1 -o out.jsonl
 
 Failed files and pages are left out of the output (--on-error mark writes them too) and
 named on stderr, one line per file: exit code 1. Exit code 2: the server cannot be reached
@@ -81,8 +84,8 @@ MAIN_EXAMPLES = """examples:
   dotsocr draw report.pdf --page 0 -o page.png
   dotsocr read report.pdf --page 0 --bbox 72,418,300,578
 
-The server comes from --base-url, else DOTSOCR_BASE_URL, else http://localhost:8000/v1;
-the API key from DOTSOCR_API_KEY."""
+The server comes from --base-url (repeat it for several), else DOTSOCR_BASE_URL (URLs
+separated by commas), else http://localhost:8000/v1; the API key from DOTSOCR_API_KEY."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--pages", type=page_list, metavar="LIST",
                        help="0-based page indices and ranges, e.g. 0,2,5-7 (default: all)")
     parse.add_argument("--max-concurrency", type=int, metavar="N",
-                       help="requests in flight (default 16)")
+                       help="requests in flight at most, over all servers (default: as many as "
+                       "the servers run at once, found while running)")
     parse.add_argument(
         "--on-error", default="skip", choices=["skip", "mark", "raise"],
         help="a failed file or page: skip leaves it out (default), mark writes it to the "
@@ -242,9 +246,9 @@ def _page_options(parser: argparse.ArgumentParser) -> None:
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("server and rendering")
-    group.add_argument("--base-url", metavar="URL",
-                       help="the server's API (default: DOTSOCR_BASE_URL or "
-                       "http://localhost:8000/v1)")
+    group.add_argument("--base-url", metavar="URL", action="append",
+                       help="a server's API; repeat it for several servers (default: "
+                       "DOTSOCR_BASE_URL, comma-separated, or http://localhost:8000/v1)")
     group.add_argument("--api-key", metavar="KEY",
                        help="API key; better set DOTSOCR_API_KEY (a key on the command line "
                        "shows in the process list)")
@@ -321,6 +325,11 @@ def run_parse(args: argparse.Namespace) -> int:
             _write_files(docs, Path(out), fmt)
         done = sum(r.pages_done for r in loader.reports.values())
         _say(f"{done} page(s) of {len(loader.reports)} file(s) parsed")
+        sent: Counter[str] = Counter()
+        for r in loader.reports.values():
+            sent.update(r.requests_by_server)
+        if len(sent) > 1:
+            _say(server_counts(dict(sent)))
     failures += [failure_line(errs) for errs in errors.values()]
     for line in failures:
         _say(f"failed: {line}")
@@ -371,25 +380,32 @@ def _write_files(docs: Iterator[Document], out: Path, fmt: str) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``dotsocr check``: 0 when pages fit (and read right with ``--read``), 1 when not."""
+    """``dotsocr check``: 0 when pages fit (and read right with ``--read``) on every server
+    given, 1 when not."""
     if args.export_reference:
         for path in export_reference(args.export_reference):
             _say(f"wrote {path}")
         if not args.read:
             return 0
     settings = DotsOCRSettings(**options_of(args))  # type: ignore[arg-type]
-    try:
-        result = asyncio.run(check_server(settings, read=args.read))
-    except DotsOCRError as exc:
-        if args.json:  # a pipeline reads stdout: say it there too
-            print(json.dumps({"ok": False, "error": str(exc)}))
-        raise
-    if args.json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    results = []
+    for url in settings.base_urls:
+        try:
+            results.append(asyncio.run(check_server(settings, url, read=args.read)))
+        except DotsOCRError as exc:
+            if args.json:  # a pipeline reads stdout: say it there too
+                print(json.dumps({"ok": False, "error": str(exc)}))
+            raise
+    if args.json:  # one server: its object; several: a list of them
+        found = [r.as_dict() for r in results]
+        print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
     else:
-        for line in report(result, settings):
-            print(line)
-    return 0 if result.ok else 1
+        for i, result in enumerate(results):
+            if i:
+                print()
+            for line in report(result, settings):
+                print(line)
+    return 0 if all(r.ok for r in results) else 1
 
 
 def run_draw(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""The HTTP side of one server: discover it, send one request, stream the answer.
+"""The HTTP side of one server: discover it, probe it, send one request, stream the answer.
 
 One try per call: which server, how often and after what pause a transport fault (429, 5xx,
 refused or dropped connections, idle reads) is tried again is decided in :mod:`.servers`.
@@ -9,10 +9,11 @@ readers; the two kinds of retry never mix.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,9 @@ from .server_errors import ContextOverflow, context_overflow, error_message
 logger = logging.getLogger("langchain_dotsocr")
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+# Seconds a health or metrics probe may take: a server slower than this to say it is alive
+# is not usable now.
+PROBE_TIMEOUT = 5.0
 COMPOSE_HINT = "Is the vLLM server running? docker-compose-vllm.yml in this project starts one."
 
 
@@ -91,6 +95,8 @@ class TransportError(ServerError):
 # Given each streamed delta and the tokens generated so far, a watcher returns a reason to
 # stop, or None.
 Watcher = Callable[[str, int], str | None]
+# Called once when the first chunk of an answer arrives: the server has scheduled the request.
+OnFirst = Callable[[], None]
 
 
 class Client:
@@ -106,7 +112,10 @@ class Client:
         max_concurrency: int = 16,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # vLLM answers /health and /metrics beside /v1, not under it.
+        self.root_url = self.base_url.removesuffix("/v1")
         self.retry = retry
+        self.timeouts = timeouts
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -152,15 +161,39 @@ class Client:
         limit = max_model_len or served[model].get("max_model_len")
         return ServerInfo(model, int(limit) if limit else None, tuple(served))
 
-    async def stream(self, body: dict[str, Any], watch: Watcher | None = None) -> Answer:
+    async def health(self) -> bool:
+        """Whether ``GET /health`` answers 200 within :data:`PROBE_TIMEOUT` seconds."""
+        try:
+            response = await self._http.get(self.root_url + "/health", timeout=PROBE_TIMEOUT)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def metrics(self) -> str | None:
+        """The text of ``GET /metrics``, or None when the server does not offer it.
+
+        Raises ``httpx.HTTPError`` when it cannot be read this time.
+        """
+        response = await self._http.get(self.root_url + "/metrics", timeout=PROBE_TIMEOUT)
+        return response.text if response.status_code == 200 else None
+
+    async def stream(
+        self, body: dict[str, Any], watch: Watcher | None = None, on_first: OnFirst | None = None
+    ) -> Answer:
         """Send one chat completion and read its answer: one try, no retry.
 
         Streams when ``body`` asks to; ``watch`` sees each delta and may stop the answer early.
-        Raises :class:`RetryableError` or an ``httpx.TransportError`` for a fault worth another
-        try, a :class:`ServerError` (or subclass) for an answer that is final.
+        vLLM sends its first chunk only once the request is scheduled and prefilled, so the
+        wait for it is not bounded here (:mod:`.servers` watches the server's health instead);
+        from the first chunk on, ``read_timeout`` bounds each silence, and ``on_first`` is
+        called. Raises :class:`RetryableError` or an ``httpx.TransportError`` for a fault worth
+        another try, a :class:`ServerError` (or subclass) for an answer that is final.
         """
         self.requests_sent += 1
-        async with self._http.stream("POST", "/chat/completions", json=body) as response:
+        unbounded = httpx.Timeout(connect=self.timeouts.connect, read=None, write=60.0, pool=None)
+        async with self._http.stream(
+            "POST", "/chat/completions", json=body, timeout=unbounded
+        ) as response:
             if response.status_code != 200:
                 content = await response.aread()
                 if response.status_code in RETRY_STATUS:
@@ -171,8 +204,11 @@ class Client:
                     )
                 self._raise_for_status(response.status_code, content)
             if not body.get("stream"):
-                return _answer_of(json.loads(await response.aread()))
-            return await _read_stream(response, watch)
+                content = await response.aread()
+                if on_first:
+                    on_first()
+                return _answer_of(json.loads(content))
+            return await _read_stream(response, watch, on_first, self.timeouts.read)
 
     async def _send(self, call: Callable[[], Any]) -> httpx.Response:
         for attempt in range(self.retry.tries):
@@ -223,6 +259,7 @@ class RetryableError(Exception):
 
     def __init__(self, status: int, retry_after: str | None, message: str) -> None:
         super().__init__(f"HTTP {status}: {message}")
+        self.status = status
         self.retry_after = _seconds(retry_after)
 
 
@@ -248,7 +285,32 @@ def _answer_of(data: dict[str, Any]) -> Answer:
     )
 
 
-async def _read_stream(response: httpx.Response, watch: Watcher | None) -> Answer:
+async def _lines(
+    response: httpx.Response, on_first: OnFirst | None, read_timeout: float
+) -> AsyncGenerator[str, None]:
+    """The answer's lines; after the first chunk, silence longer than ``read_timeout`` is a
+    :class:`httpx.ReadTimeout` (a transport fault)."""
+    lines = response.aiter_lines()
+    first = await anext(lines, None)
+    if first is None:
+        return
+    if on_first:
+        on_first()
+    yield first
+    while True:
+        try:
+            async with asyncio.timeout(read_timeout):
+                line = await anext(lines, None)
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"no token for {read_timeout:g}s (read_timeout)") from None
+        if line is None:
+            return
+        yield line
+
+
+async def _read_stream(
+    response: httpx.Response, watch: Watcher | None, on_first: OnFirst | None, read_timeout: float
+) -> Answer:
     parts: list[str] = []
     finish: str | None = None
     usage: dict[str, Any] = {}
@@ -259,29 +321,30 @@ async def _read_stream(response: httpx.Response, watch: Watcher | None) -> Answe
             "".join(parts), reason, usage.get("completion_tokens"), usage.get("prompt_tokens")
         )
 
-    async for line in response.aiter_lines():
-        if not line.startswith("data:"):
-            continue
-        payload = line[5:].strip()
-        if payload == "[DONE]":
-            break
-        chunk = _chunk(payload)
-        usage = chunk.get("usage") or usage
-        for choice in chunk.get("choices") or ():
-            delta = (choice.get("delta") or {}).get("content")
-            if delta:
-                parts.append(delta)
-                # Without per-chunk usage: an upper estimate, as budget.text_tokens makes it.
-                estimate += len(delta.encode("utf-8")) / 3
-                tokens = usage.get("completion_tokens") or int(estimate)
-                reason = watch(delta, tokens) if watch else None
-                if reason:
-                    # Leaving the block closes the connection, which makes vLLM abort the request.
-                    return answer(reason)
-            finish = choice.get("finish_reason") or finish
-    else:
-        if finish is None:
-            raise httpx.RemoteProtocolError("the stream ended without a finish reason")
+    async with contextlib.aclosing(_lines(response, on_first, read_timeout)) as lines:
+        async for line in lines:
+            if not line.startswith("data:"):
+                continue
+            payload = line[5:].strip()
+            if payload == "[DONE]":
+                break
+            chunk = _chunk(payload)
+            usage = chunk.get("usage") or usage
+            for choice in chunk.get("choices") or ():
+                delta = (choice.get("delta") or {}).get("content")
+                if delta:
+                    parts.append(delta)
+                    # Without per-chunk usage: an upper estimate, as budget.text_tokens makes it.
+                    estimate += len(delta.encode("utf-8")) / 3
+                    tokens = usage.get("completion_tokens") or int(estimate)
+                    reason = watch(delta, tokens) if watch else None
+                    if reason:
+                        # Leaving closes the connection, which makes vLLM abort the request.
+                        return answer(reason)
+                finish = choice.get("finish_reason") or finish
+        else:
+            if finish is None:
+                raise httpx.RemoteProtocolError("the stream ended without a finish reason")
     return answer(finish)
 
 

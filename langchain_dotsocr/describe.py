@@ -3,7 +3,8 @@
 The describer is any LangChain chat model that takes images (it gets one user message: the
 prompt as text and the crop as an ``image_url`` data URL, LangChain's multimodal form) or a
 plain async callable that takes a :class:`.crops.Crop` and returns the description. Calls run
-concurrently, at most ``max_concurrency`` at once, each within ``page_timeout`` seconds. A
+concurrently, at most ``max_concurrency`` at once (16 when it is left to the loader), each
+within ``page_timeout`` seconds. A
 failure or a time-out costs the description, not the page: it is logged with the source, the
 page and the element, with the describer's secrets (its ``SecretStr`` fields) and any image
 data taken out of the message.

@@ -32,6 +32,9 @@ from .settings import DotsOCRSettings
 
 logger = logging.getLogger("langchain_dotsocr")
 
+# Descriptions at once when max_concurrency is left to the loader (it sizes the model's
+# requests by the servers' capacity, which says nothing of the describer's).
+DESCRIBE_CONCURRENCY = 16
 # Cuts regions (page units) of the page being finished, at the render resolution.
 Cut = Callable[[list[Box]], Awaitable[list[Image.Image]]]
 # Runs a function in a worker thread and awaits it.
@@ -52,7 +55,7 @@ class Figures:
         self.describer = (
             PictureDescriber(
                 settings.describe_pictures,
-                limit=settings.max_concurrency,
+                limit=settings.max_concurrency or DESCRIBE_CONCURRENCY,
                 timeout=settings.page_timeout,
                 cache=cache,
                 secrets=(settings.api_key.get_secret_value(),) if settings.api_key else (),

@@ -47,7 +47,16 @@ def answer_key(settings: DotsOCRSettings, model: str, geometry: Geometry) -> str
     parts |= {"model": model, "geometry": asdict(geometry)}
     if settings.ocr_pictures:  # the text inside pictures is read: part of the answer
         parts["ocr_pictures"] = True  # (only when on, so ids made without it stay as they were)
-    return _sha256(parts)
+    return _sha256(_numbers_as_floats(parts))
+
+
+def _numbers_as_floats(value: Any) -> Any:
+    """Numbers as floats: ``dpi=200`` and ``--dpi 200`` (200.0) are one setting, one id."""
+    if isinstance(value, dict):
+        return {k: _numbers_as_floats(v) for k, v in value.items()}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 @dataclass(frozen=True)

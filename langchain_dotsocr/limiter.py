@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 
 
@@ -24,6 +24,8 @@ class FairLimiter:
         self._limit = limit
         self.held = 0
         self._waiting: OrderedDict[Hashable, deque[asyncio.Future[None]]] = OrderedDict()
+        #: Called after the limit changed (the pipeline's page window follows it).
+        self.resized: Callable[[], None] | None = None
 
     @property
     def limit(self) -> int:
@@ -32,8 +34,10 @@ class FairLimiter:
 
     @limit.setter
     def limit(self, value: int) -> None:
-        self._limit = max(1, value)
+        changed, self._limit = self._limit != max(1, value), max(1, value)
         self._wake()
+        if changed and self.resized is not None:
+            self.resized()
 
     @property
     def waiting(self) -> int:
@@ -82,3 +86,27 @@ class FairLimiter:
             if not waiter.done():
                 self.held += 1
                 waiter.set_result(None)
+
+
+class Gate:
+    """A counter for one acquirer at a time whose bound ``size()`` may change while it runs."""
+
+    def __init__(self, size: Callable[[], int]) -> None:
+        self._size = size
+        self.taken = 0
+        self._event = asyncio.Event()
+
+    async def acquire(self) -> None:
+        """Wait until fewer than ``size()`` are taken, then take one."""
+        while self.taken >= self._size():
+            self._event.clear()
+            await self._event.wait()
+        self.taken += 1
+
+    def release(self) -> None:
+        self.taken -= 1
+        self._event.set()
+
+    def wake(self) -> None:
+        """Look at ``size()`` again (it grew)."""
+        self._event.set()

@@ -2,9 +2,10 @@
 
 PDFium is not thread-safe, so pages are rendered by a single worker thread; encoding (which
 releases the GIL in Pillow) runs on a small pool beside it. At most ``READ_AHEAD`` pages are
-held as pixels, and at most ``max_concurrency + READ_AHEAD`` pages are between the renderer
-and the caller, so memory stays flat however long the batch. Requests run concurrently up to
-``max_concurrency``; Documents come out in source and page order however the answers arrive.
+held as pixels, and at most ``slots + READ_AHEAD`` pages are between the renderer and the
+caller, where ``slots`` is the requests the servers take at once (``max_concurrency``, or the
+capacity found so far), so memory follows the servers' capacity, never the batch's length.
+Documents come out in source and page order however the answers arrive.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .errors import (
 from .figures import Figures
 from .identity import SourceId, answer_key, content_hash
 from .layout import Box
+from .limiter import Gate
 from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
 from .read import FATAL, PageResult, Prepared, Reader, prepare
@@ -70,7 +72,17 @@ class SourceReport:
     completion_tokens: int = 0
     #: Elements by how they were read (``layout``, ``retried``, ``tiled``, ``grounded``, ...).
     extractions: dict[str, int] = field(default_factory=dict)
+    #: Tries sent to each server (by URL), transport retries and failovers included.
+    requests_by_server: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+
+    def count(self, tally: Tally) -> None:
+        """Add what a page's requests cost."""
+        self.requests += tally.requests
+        self.prompt_tokens += tally.prompt_tokens
+        self.completion_tokens += tally.completion_tokens
+        for url, n in tally.by_server.items():
+            self.requests_by_server[url] = self.requests_by_server.get(url, 0) + n
 
 
 @dataclass
@@ -140,7 +152,9 @@ class Run:
             self._answer = answer_key(s, self.model, geometry)
             reader = Reader(servers, s, geometry, functools.partial(self._run_in, self._encode))
             order: asyncio.Queue[_Slot | None] = asyncio.Queue()
-            window = asyncio.Semaphore(s.max_concurrency + READ_AHEAD)
+            # Pages between renderer and caller follow the slots the servers take.
+            window = Gate(lambda: servers.limiter.limit + READ_AHEAD)
+            servers.limiter.resized = window.wake
 
             async def produce() -> None:
                 try:
@@ -158,7 +172,7 @@ class Run:
                     continue
                 item = await slot.item
                 window.release()
-                progress.done(1)
+                progress.done(1, servers.requests_by_server())
                 for doc in self._emit(item, slot):
                     yield doc
             await producer
@@ -174,7 +188,7 @@ class Run:
             self._encode.shutdown(wait=False, cancel_futures=True)
 
     def _geometry(self, max_model_len: int | None) -> Geometry:
-        return run_geometry(self.settings, max_model_len)
+        return geometry_for(self.settings, max_model_len)
 
     async def _produce(
         self,
@@ -182,7 +196,7 @@ class Run:
         geometry: Geometry,
         reader: Reader,
         order: asyncio.Queue[_Slot | None],
-        window: asyncio.Semaphore,
+        window: Gate,
         progress: Progress,
     ) -> None:
         loop = asyncio.get_running_loop()
@@ -366,9 +380,7 @@ class Run:
 
     def _emit(self, item: _Item, slot: _Slot) -> Iterator[Document]:
         report = slot.report
-        report.requests += item.tally.requests
-        report.prompt_tokens += item.tally.prompt_tokens
-        report.completion_tokens += item.tally.completion_tokens
+        report.count(item.tally)
         if isinstance(item, PageResult):
             report.pages_done += 1
             report.pages_cached += slot.cached
@@ -392,9 +404,10 @@ class Run:
         logger.warning("%s", item.error)
 
 
-def run_geometry(s: DotsOCRSettings, max_model_len: int | None) -> Geometry:
-    """How a run sizes pages: the settings', with ``max_pixels`` lowered (when allowed) so a
-    page, its prompt and an answer fit the server's context."""
+def geometry_for(settings: DotsOCRSettings, max_model_len: int | None) -> Geometry:
+    """How pages are rendered for a context of ``max_model_len`` (the smallest of the servers',
+    so that every server can take every page): downscaled to fit when allowed."""
+    s = settings
     max_pixels = s.max_pixels
     if max_model_len is not None and s.downscale_to_fit:
         max_pixels = fit_max_pixels(max_model_len, s.prompt_mode, s.max_pixels)

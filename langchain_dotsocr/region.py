@@ -23,7 +23,7 @@ from ._sync import run_in_thread
 from .encode import EncodedImage, encode_image
 from .errors import DotsOCRError, PageError
 from .pages import Geometry, crop_part, open_pages, part_fits, read_blob
-from .pipeline import run_geometry
+from .pipeline import geometry_for
 from .read.watch import watcher
 from .sanitize import safe_markdown
 from .servers import Request, Servers, Tally
@@ -86,7 +86,7 @@ async def aread_region(
     servers = Servers(config)
     try:
         await servers.start()
-        geometry = run_geometry(config, servers.max_model_len)
+        geometry = geometry_for(config, servers.max_model_len)
         target = await asyncio.to_thread(_target, data, label, page, bbox, config, geometry)
         try:
             request = Request(target.image, "grounding", target.box)

@@ -26,13 +26,16 @@ class DotsOCRSettings(BaseModel):
     """Settings shared by :class:`DotsOCRParser` and :class:`DotsOCRLoader`.
 
     ``base_url``, ``api_key`` and ``model`` fall back to ``DOTSOCR_BASE_URL``,
-    ``DOTSOCR_API_KEY`` and ``DOTSOCR_MODEL``.
+    ``DOTSOCR_API_KEY`` and ``DOTSOCR_MODEL``. ``base_url`` takes one URL or several (a list,
+    or one string with commas): one URL stays a string, several become a tuple.
+    ``max_concurrency=None`` (the default) lets the loader find each server's capacity.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    base_url: str = Field(
-        default_factory=lambda: os.environ.get("DOTSOCR_BASE_URL") or DEFAULT_BASE_URL
+    base_url: str | tuple[str, ...] = Field(
+        default_factory=lambda: os.environ.get("DOTSOCR_BASE_URL") or DEFAULT_BASE_URL,
+        validate_default=True,
     )
     api_key: SecretStr | None = Field(
         default_factory=lambda: SecretStr(k) if (k := os.environ.get("DOTSOCR_API_KEY")) else None
@@ -52,7 +55,7 @@ class DotsOCRSettings(BaseModel):
     downscale_to_fit: bool = True
     sanitize_tables: bool = True
     on_error: OnError = "raise"
-    max_concurrency: int = Field(default=16, ge=1)
+    max_concurrency: int | None = Field(default=None, ge=1)
     connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=60.0, gt=0)
     page_timeout: float = Field(default=600.0, gt=0)
@@ -69,6 +72,25 @@ class DotsOCRSettings(BaseModel):
     describe_pictures: Describer | None = Field(default=None, repr=False, exclude=True)
     ocr_pictures: bool = False
     merge_tables: bool = True
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, (list, tuple)):
+            urls = tuple(str(u).strip().rstrip("/") for u in value if str(u).strip())
+            if not urls:
+                raise ValueError("give at least one URL")
+            if len(set(urls)) < len(urls):
+                raise ValueError("a URL is given twice")
+            return urls[0] if len(urls) == 1 else urls
+        return value
+
+    @property
+    def base_urls(self) -> tuple[str, ...]:
+        """The servers' URLs, in the order given."""
+        return (self.base_url,) if isinstance(self.base_url, str) else self.base_url
 
     @field_validator("cache_dir", "images", mode="before")
     @classmethod
@@ -113,7 +135,7 @@ class DotsOCROptions(TypedDict, total=False):
     Each is described on :class:`DotsOCRSettings` and in the README's settings table.
     """
 
-    base_url: str
+    base_url: str | Sequence[str]
     api_key: str | SecretStr | None
     model: str | None
     max_model_len: int | None
@@ -130,7 +152,7 @@ class DotsOCROptions(TypedDict, total=False):
     downscale_to_fit: bool
     sanitize_tables: bool
     on_error: OnError
-    max_concurrency: int
+    max_concurrency: int | None
     connect_timeout: float
     read_timeout: float
     page_timeout: float

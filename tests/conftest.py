@@ -31,6 +31,8 @@ def fake(_server):
         "strict",
         "root",
         "texts",
+        "metrics",
+        "dead",
     ):
         setattr(fake, name, getattr(defaults, name))
     return fake

@@ -65,3 +65,14 @@ def test_the_model_comes_from_dotsocr_model():
     assert interpolate(model, {"DOTSOCR_MODEL": ""}) == "rednote-hilab/dots.ocr"
     for name in ("rednote-hilab/dots.mocr", "dots-studio/dots.ocr", "/models/dots"):
         assert interpolate(model, {"DOTSOCR_MODEL": name}) == name
+
+
+def test_data_parallel_variant_keeps_every_flag_and_adds_one_engine_per_gpu():
+    base = [str(c) for c in service()["command"]]
+    variant = yaml.safe_load((COMPOSE.parent / "docker-compose-vllm-dp.yml").read_text())
+    svc = variant["services"]["dotsocr"]
+    cmd = [str(c) for c in svc["command"]]
+    assert flag(cmd, "--data-parallel-size") == "${DP:-2}"
+    i = cmd.index("--data-parallel-size")
+    assert cmd[:i] + cmd[i + 2 :] == base  # the same server otherwise
+    assert svc["deploy"]["resources"]["reservations"]["devices"][0]["count"] == "all"

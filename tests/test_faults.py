@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
+import time
 import warnings
 
 import pytest
@@ -206,8 +208,6 @@ def test_transport_faults_are_retried(fast, fake, kind):
 
 
 def test_retry_after_is_honoured(fast, fake):
-    import time
-
     fake.faults = FaultPlan(by_page={0: ["http_429"]}, retry_after=1)
     start = time.monotonic()
     load(fast).load()
@@ -216,14 +216,51 @@ def test_retry_after_is_honoured(fast, fake):
     assert time.monotonic() - start >= 0.9
 
 
-def test_silent_server_hits_the_read_timeout_and_is_retried(fast, fake):
-    fake.faults = FaultPlan(by_page={0: ["hang"]}, hang_seconds=5)
+def test_silence_mid_answer_hits_the_read_timeout_and_is_retried(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["stall_mid"]}, hang_seconds=5)
+    start = time.monotonic()
     docs = load(fast, read_timeout=0.5).load()
     assert got(docs) == expected()
+    assert len(fake.chat_requests) == 2 and fake.chat_requests[0].disconnected
+    assert time.monotonic() - start < 4
 
 
-def test_page_deadline_sends_the_page_to_the_fallbacks(fast, fake):
-    fake.faults = FaultPlan(by_page={0: ["hang"]}, hang_seconds=5)
+def test_waiting_for_the_first_token_is_not_a_timeout_while_the_server_is_healthy(fast, fake):
+    # Before its first token a request may sit in vLLM's queue: neither read_timeout nor
+    # page_timeout fires while GET /health answers 200.
+    fake.faults = FaultPlan(by_page={0: ["hang"]}, hang_seconds=2)
+    docs = load(fast, read_timeout=0.5, page_timeout=0.5).load()
+    assert got(docs) == expected()
+    assert {d.metadata["extraction"] for d in docs} == {"layout"}
+    assert len(fake.chat_requests) == 1
+    health = [r for r in fake.requests if r.path == "/health"]
+    assert health and all(r.status == 200 for r in health)
+
+
+def test_a_request_stuck_on_a_server_whose_health_fails_is_sent_again(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["hang"]}, hang_seconds=30)
+
+    def die_until_health_is_asked() -> None:
+        while not fake.chat_requests:
+            time.sleep(0.01)
+        fake.dead = True  # the engine dies while the request waits for its first token
+        while not any(r.path == "/health" and r.status == 503 for r in fake.requests):
+            time.sleep(0.01)
+        fake.dead = False  # and comes back (vLLM restarted by its supervisor)
+
+    threading.Thread(target=die_until_health_is_asked, daemon=True).start()
+    start = time.monotonic()
+    docs = load(fast, read_timeout=0.5).load()
+    assert got(docs) == expected()
+    assert time.monotonic() - start < 15
+    assert fake.chat_requests[0].disconnected
+    assert [r.status for r in fake.requests if r.path == "/health"].count(503) >= 1
+
+
+def test_page_deadline_counts_from_the_first_token_and_sends_the_page_to_the_fallbacks(
+    fast, fake
+):
+    fake.faults = FaultPlan(by_page={0: ["stall_mid"]}, hang_seconds=5)
     docs = load(fast, page_timeout=0.7, read_timeout=30).load()
     assert got(docs) == expected()
     assert {d.metadata["extraction"] for d in docs} == {"retried"}

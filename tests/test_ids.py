@@ -88,3 +88,14 @@ def test_the_indexing_api_adds_nothing_the_second_time(fast, pdf):
     assert (second["num_added"], second["num_deleted"]) == (0, 0)
     assert second["num_skipped"] == len(docs)
     assert len(store.store) == len(docs)
+
+
+def test_a_setting_given_as_int_or_float_is_one_setting():
+    from langchain_dotsocr.identity import answer_key
+    from langchain_dotsocr.pages import Geometry
+    from langchain_dotsocr.settings import DotsOCRSettings
+
+    as_int = answer_key(DotsOCRSettings(dpi=200), "m", Geometry(dpi=200))
+    as_float = answer_key(DotsOCRSettings(dpi=200.0), "m", Geometry(dpi=200.0))
+    assert as_int == as_float
+    assert as_int != answer_key(DotsOCRSettings(dpi=201), "m", Geometry(dpi=201))

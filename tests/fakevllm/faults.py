@@ -27,9 +27,11 @@ HTTP_FAULTS: dict[str, int] = {
     "http_504": 504,
 }
 # garbled_chunk / error_chunk: half the stream, then a chunk that is not JSON / an error
-# object (as vLLM sends when the engine fails mid-answer), then [DONE].
+# object (as vLLM sends when the engine fails mid-answer), then [DONE]. hang: nothing for
+# hang_seconds before the answer (as a request queued on a busy server); stall_mid: half the
+# stream, then nothing for hang_seconds, then the rest.
 TRANSPORT_FAULTS = frozenset(
-    {"drop_before", "drop_mid", "hang", "garbled_chunk", "error_chunk"}
+    {"drop_before", "drop_mid", "hang", "stall_mid", "garbled_chunk", "error_chunk"}
 )
 CONTEXT_FAULTS: dict[str, int] = {f"ctx_wording_{i}": i for i in (1, 2, 3, 4)}
 ANSWER_FAULTS = frozenset(

@@ -66,10 +66,23 @@ class Scheduler:
         self._running = 0
         self._prefill_free_at = 0.0
         self.max_running = 0
+        self.max_waiting = 0
 
     @property
     def model(self) -> LatencyModel | None:
         return self._model_of()
+
+    @property
+    def running(self) -> int:
+        """Requests holding a slot (prefilling or decoding): vLLM's num_requests_running."""
+        with self._cond:
+            return self._running
+
+    @property
+    def waiting(self) -> int:
+        """Requests queued for a slot: vLLM's num_requests_waiting."""
+        with self._cond:
+            return len(self._queue)
 
     def wait(self, seconds: float, gone: Callable[[], bool]) -> bool:
         end = time.monotonic() + seconds
@@ -95,6 +108,8 @@ class Scheduler:
         ticket = object()
         with self._cond:
             self._queue.append(ticket)
+            if not (self._queue[0] is ticket and self._running < self._slots()):
+                self.max_waiting = max(self.max_waiting, len(self._queue))
             while not (self._queue[0] is ticket and self._running < self._slots()):
                 if self.stop.is_set() or gone():
                     self._queue.remove(ticket)

@@ -6,8 +6,13 @@ Use it as::
     with serve(fake) as base_url:          # "http://127.0.0.1:PORT/v1"
         ...                                # talk to it; fake.requests records every request
 
-Routes: ``GET /v1/models``, ``POST /v1/chat/completions``, ``GET /health``, ``GET /version``.
-With ``api_key`` set, every path under /v1 needs ``Authorization: Bearer <key>`` (as vLLM).
+Routes: ``GET /v1/models``, ``POST /v1/chat/completions``, ``GET /health``, ``GET /version``,
+``GET /metrics`` (Prometheus text; ``metrics=False`` answers 404, as a server behind a proxy
+that hides it). With ``api_key`` set, every path under /v1 needs ``Authorization: Bearer <key>``
+(as vLLM). ``dead=True`` is an engine that died while the API server stays up (vLLM with
+``VLLM_KEEP_ALIVE_ON_ENGINE_DEATH``): ``/health`` answers 503 and every chat request 500.
+``kill()`` stops listening (connections refused, open ones reset); ``restart()`` listens again
+on the same port.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from .errors import (
 from .faults import CONTEXT_FAULTS, HTTP_FAULTS, FaultPlan, answer_script
 from .intake import JSON, Job, RecordedRequest, Reject, read_request
 from .latency import LatencyModel, Scheduler
+from .metrics import CONTENT_TYPE, Counters, exposition
 from .prefix import PrefixCache
 from .scene import MAX_TOLERANCE
 from .wire import Exchange, Server
@@ -60,6 +66,8 @@ class FakeVLLM:
     # it is not scene.element_text (headings with numbers, printed page numbers, other scripts).
     texts: dict[tuple[str, int], str] = field(default_factory=dict)
     vllm_version: str = "0.11.0"
+    metrics: bool = True  # serve GET /metrics
+    dead: bool = False  # the engine died: /health 503, chat 500
     prefix_caching: bool = True  # as vLLM's V1 engine by default
 
     def __post_init__(self) -> None:
@@ -79,6 +87,8 @@ class FakeVLLM:
         self._stop = threading.Event()
         self._scheduler = Scheduler(lambda: self.latency, self._stop)
         self._created = int(time.time())
+        self._counters = Counters()
+        self._listener: _Listener | None = None
         self._prefix = PrefixCache()
         self.base_url: str | None = None
 
@@ -106,6 +116,11 @@ class FakeVLLM:
         with self._lock:
             return self._max_in_flight
 
+    @property
+    def max_waiting(self) -> int:
+        """The most chat requests waiting at once for a slot (``vllm:num_requests_waiting``)."""
+        return self._scheduler.max_waiting
+
     def attempts(self, page: int | None) -> int:
         """How many chat requests for ``page`` the double has seen (those it could read)."""
         with self._lock:
@@ -119,6 +134,7 @@ class FakeVLLM:
             self._max_active = 0
             self._max_in_flight = 0
             self._prefix.clear()
+        self._scheduler.max_waiting = 0
 
     # -- lifecycle (used by serve) -------------------------------------------------------------
 
@@ -128,6 +144,20 @@ class FakeVLLM:
 
     def _end(self) -> None:
         self._stop.set()
+
+    def kill(self) -> None:
+        """Stop listening as a crashed server: open connections reset, new ones refused."""
+        if self._listener is None:
+            raise RuntimeError("kill() needs a double started with serve()")
+        self._end()
+        self._listener.stop()
+
+    def restart(self) -> None:
+        """Listen again on the same port, as a fresh server process."""
+        if self._listener is None:
+            raise RuntimeError("restart() needs a double started with serve()")
+        self._begin()
+        self._listener.start()
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -163,6 +193,7 @@ class FakeVLLM:
             "/v1/chat/completions": ("POST", self._chat),
             "/health": ("GET", self._health),
             "/version": ("GET", self._version),
+            "/metrics": ("GET", self._metrics),
         }
         route = routes.get(ex.path.rstrip("/") or "/")
         if route is None:
@@ -204,8 +235,20 @@ class FakeVLLM:
     # -- simple routes ----------------------------------------------------------------------------
 
     def _health(self, ex: Exchange, rec: RecordedRequest) -> None:
+        rec.status = 503 if self.dead else 200  # vLLM: 503 once EngineDeadError is raised
+        ex.send(rec.status, b"", JSON)
+
+    def _metrics(self, ex: Exchange, rec: RecordedRequest) -> None:
+        if not self.metrics:
+            self._send_json(ex, rec, 404, {"detail": "Not Found"})
+            return
+        sched, slots = self._scheduler, self.latency.slots if self.latency else 0
+        running = sched.running
+        with self._lock:
+            text = exposition(self.model_id, running, sched.waiting,
+                              min(1.0, running / slots) if slots else 0.0, self._counters)
         rec.status = 200
-        ex.send(200, b"", JSON)
+        ex.send(200, text.encode(), CONTENT_TYPE)
 
     def _version(self, ex: Exchange, rec: RecordedRequest) -> None:
         self._send_json(ex, rec, 200, {"version": self.vllm_version})
@@ -251,6 +294,10 @@ class FakeVLLM:
                 self._in_flight -= 1
 
     def _chat_in_flight(self, ex: Exchange, rec: RecordedRequest) -> None:
+        if self.dead:  # vLLM's handler of EngineDeadError: a bare 500
+            rec.status, rec.error = 500, "EngineDeadError"
+            ex.send(500, b"", "text/plain")
+            return
         try:
             job = read_request(ex, rec, self)
         except Reject as r:
@@ -359,7 +406,19 @@ class FakeVLLM:
         finally:
             with self._lock:
                 self._active -= 1
+                self._count(rec, job)
             sched.release()
+
+    def _count(self, rec: RecordedRequest, job: Job) -> None:
+        """Add a request that was scheduled to the counters of /metrics (under the lock)."""
+        if rec.started_at is None:
+            return
+        c = self._counters
+        c.prompt_tokens += job.prompt_tokens
+        c.generation_tokens += answer_tokens(rec.sent_chars)
+        done = not rec.disconnected and rec.finish_reason in ("stop", "length")
+        reason = rec.finish_reason if done and rec.finish_reason else "abort"
+        c.success[reason] += 1
 
     def _abandon(self, ex: Exchange, rec: RecordedRequest) -> None:
         rec.disconnected = not self._stop.is_set()
@@ -482,6 +541,7 @@ class FakeVLLM:
         size = max(1, round(3.5 * self.stream_tokens_per_chunk))
         pieces = _rechunk(script.cut(max_chars), size)
         start = time.monotonic()
+        stalled = False
         current = next(pieces, "")
         while True:
             following = next(pieces, None)
@@ -498,6 +558,13 @@ class FakeVLLM:
             if fault == "drop_mid" and rec.sent_chars >= n_chars // 2:
                 ex.drop()
                 return
+            if fault == "stall_mid" and rec.sent_chars >= n_chars // 2 and not stalled:
+                stalled = True
+                hang = self.faults.hang_seconds if self.faults is not None else 30.0
+                if not self._scheduler.wait(hang, ex.gone):
+                    self._abandon(ex, rec)
+                    return
+                start += hang  # the stall does not count as decoding time
             if fault in ("garbled_chunk", "error_chunk") and rec.sent_chars >= n_chars // 2:
                 error = {"message": "CUDA error: an illegal memory access was encountered",
                          "type": "InternalServerError", "param": None, "code": 500}
@@ -542,18 +609,43 @@ def serve(fake: FakeVLLM, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
     closed, and the port is released.
     """
     fake._begin()
-    server = Server((host, port), fake)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fakevllm", daemon=True
-    )
-    thread.start()
-    fake.base_url = f"http://{host}:{server.server_address[1]}/v1"
+    listener = fake._listener = _Listener(fake, host, port)
+    listener.start()
+    fake.base_url = f"http://{host}:{listener.port}/v1"
     try:
         yield fake.base_url
     finally:
         fake._end()
+        listener.stop()
+        fake.base_url = None
+        fake._listener = None
+
+
+class _Listener:
+    """The HTTP server of a double: started, stopped and started again on one port."""
+
+    def __init__(self, fake: FakeVLLM, host: str, port: int) -> None:
+        self.fake, self.host, self.port = fake, host, port
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._server is not None:
+            return
+        server = self._server = Server((self.host, self.port), self.fake)
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fakevllm",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
         server.shutdown()
         server.close_connections()
         server.server_close()
-        thread.join(timeout=5)
-        fake.base_url = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)

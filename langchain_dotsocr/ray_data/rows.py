@@ -1,0 +1,153 @@
+"""Rows of the Ray pipeline: a file's pages as rows, a page's result as a row, and back.
+
+Every row of one dataset has the same keys (:data:`PAGE_ROW`, None where unknown), so blocks
+share a schema. A page row carries the page encoded as the loader sends it; a result row
+carries the page's result as JSON and never the image or the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from typing import Any
+
+from ..encode import EncodedImage, decode_image
+from ..errors import DotsOCRError, PageError, ServerError
+from ..identity import content_hash
+from ..layout import Element
+from ..pages import Geometry, PageInfo, open_pages, select_pages
+from ..read import PageResult, Prepared, prepare
+from ..read.ink import COARSE, ink_map
+from ..settings import DotsOCRSettings
+
+# Every page row has these keys (None where unknown), so rows of one dataset share a schema.
+PAGE_ROW: dict[str, Any] = dict.fromkeys(
+    (
+        "source", "page", "total_pages", "page_width", "page_height", "coordinate_unit",
+        "natural_pixels", "image", "image_width", "image_height", "whole", "digest", "answer",
+        "error", "error_type",
+    )
+)
+_DATA_URL = re.compile(r"data:[\w/.+-]+;base64,[A-Za-z0-9+/=]*")
+
+
+
+def render_pages(
+    row: dict[str, Any], settings: DotsOCRSettings, geometry: Geometry, answer: str = ""
+) -> list[dict[str, Any]]:
+    """Page rows of one file row (``bytes``, ``path``): the page encoded as the loader sends it.
+
+    ``answer`` is the run's :func:`~langchain_dotsocr.identity.answer_key` (with the file's
+    hash it names the Documents as the loader does). A file that cannot be opened gives one
+    row with ``page=-1`` and its error; a page that cannot be rendered gives its row with
+    the error.
+    """
+    source, data = str(row["path"]), bytes(row["bytes"])
+    file = PAGE_ROW | {"source": source, "answer": answer}
+    password = settings.password.get_secret_value() if settings.password else None
+    try:
+        document = open_pages(data, source, password=password)
+    except DotsOCRError as exc:
+        return [error_row(file | {"page": -1}, exc.located(source, None))]
+    file["digest"] = content_hash(data)
+    rows = []
+    try:
+        for index in select_pages(document.total, settings.pages):
+            where = file | {"page": index, "total_pages": document.total}
+            try:
+                page = prepare(
+                    document.render(index, geometry), settings.image_format, settings.jpeg_quality
+                )
+            except DotsOCRError as exc:
+                rows.append(error_row(where, exc.located(source, index, document.total)))
+                continue
+            rows.append(file | _page_row(page))
+    finally:
+        document.close()
+    return rows
+
+
+def _page_row(page: Prepared) -> dict[str, Any]:
+    info = page.info
+    return {
+        "source": info.source,
+        "page": info.index,
+        "total_pages": info.total,
+        "page_width": info.width,
+        "page_height": info.height,
+        "coordinate_unit": info.unit,
+        "natural_pixels": info.natural_pixels,
+        "image": page.image.url,
+        "image_width": page.width,
+        "image_height": page.height,
+        "whole": page.whole,
+        "error": None,
+        "error_type": None,
+    }
+
+
+def error_row(where: dict[str, Any], error: BaseException) -> dict[str, Any]:
+    return where | {"error": _message(error), "error_type": type(error).__name__}
+
+
+def _message(error: BaseException) -> str:
+    text = error.reason if isinstance(error, DotsOCRError) else str(error)
+    return _DATA_URL.sub("data:<image>", text)[:2000]
+
+
+def prepared_page(row: dict[str, Any]) -> Prepared:
+    """The page of a page row as the readers take it: the image sent, and its ink (mapped
+    again from the image: a map does not travel well as a column)."""
+    image = EncodedImage(row["image"], int(row["image_width"]), int(row["image_height"]))
+    ink = ink_map(decode_image(image), COARSE)
+    return Prepared(page_info(row), image, ink, bool(row["whole"]))
+
+
+def page_info(row: dict[str, Any]) -> PageInfo:
+    return PageInfo(
+        row["source"],
+        int(row["page"]),
+        int(row["total_pages"]),
+        float(row["page_width"]),
+        float(row["page_height"]),
+        row["coordinate_unit"],
+        int(row["natural_pixels"]),
+    )
+
+
+def result_json(result: PageResult) -> str:
+    """A page's result as the JSON text of a result row's ``result``."""
+    return json.dumps(
+        {
+            "elements": [asdict(e) for e in result.elements],
+            "text": result.text,
+            "extraction": result.extraction,
+            "problems": result.problems,
+            "requests": result.tally.requests,
+            "requests_by_server": result.tally.by_server,
+        },
+        ensure_ascii=False,
+    )
+
+
+def page_result(row: dict[str, Any]) -> PageResult:
+    data = json.loads(row["result"])
+    result = PageResult(page_info(row))
+    result.elements = [
+        Element(e["category"], e["text"], tuple(e["bbox"]), e["extraction"])
+        for e in data["elements"]
+    ]
+    result.text = data["text"]
+    result.extraction = data["extraction"]
+    result.problems = data["problems"]
+    return result
+
+
+def row_error(row: dict[str, Any]) -> DotsOCRError:
+    kind = {c.__name__: c for c in (DotsOCRError, PageError, ServerError)}
+    error = kind.get(str(row["error_type"]), DotsOCRError)(str(row["error"]))
+    page = int(row["page"])
+    return error.located(row["source"], page if page >= 0 else None, row["total_pages"])
+
+

@@ -1,0 +1,257 @@
+"""The Ray Data module end to end: local Ray on CPU (one session for all these tests) against
+two doubles, with a failing page and a file that is not a document."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from langchain_dotsocr import DotsOCRLoader  # noqa: E402
+from langchain_dotsocr.ray_data import (  # noqa: E402
+    document_rows,
+    documents,
+    engine_request,
+    read_pages,
+    render_pages,
+    result_of_answer,
+)
+from langchain_dotsocr.settings import DotsOCRSettings  # noqa: E402
+from tests.fakevllm import FakeVLLM, FaultPlan, make_pdf, sample_page, serve  # noqa: E402
+
+PAGES = 6
+BAD_PAGE = 4  # the doubles refuse its image with a 400: a page that fails
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    if not ray.is_initialized():  # the README's Ray block may have started it: share it
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def two_doubles():
+    plan = {BAD_PAGE: ["http_400"] * 20}
+    fakes = [FakeVLLM(faults=FaultPlan(by_page=plan)) for _ in range(2)]
+    with serve(fakes[0]) as a, serve(fakes[1]) as b:
+        yield fakes, [a, b]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ray-in")
+    (root / "book.pdf").write_bytes(make_pdf([sample_page(i) for i in range(PAGES)]))
+    (root / "notes.pdf").write_bytes(b"this is not a PDF")
+    return root
+
+
+@pytest.fixture(scope="module")
+def results(ray_session, two_doubles, folder):
+    fakes, urls = two_doubles
+    for fake in fakes:
+        fake.reset()
+    ds = read_pages(str(folder), base_url=urls, dpi=72, retry_backoff=0.01, actors=2)
+    return ds.materialize()
+
+
+def test_pages_are_spread_over_both_servers_and_failures_are_rows(results, two_doubles, folder):
+    fakes, urls = two_doubles
+    rows = sorted(results.take_all(), key=lambda r: (r["source"], r["page"]))
+    assert all("image" not in r for r in rows)  # result rows carry no image
+    book = [r for r in rows if r["source"].endswith("book.pdf")]
+    assert [r["page"] for r in book] == list(range(PAGES))
+    failed = {r["page"]: r for r in book if r["error"]}
+    assert set(failed) == {BAD_PAGE}
+    assert "HTTP 400" in failed[BAD_PAGE]["error"] and "base64" not in failed[BAD_PAGE]["error"]
+    (notes,) = [r for r in rows if r["source"].endswith("notes.pdf")]
+    assert notes["page"] == -1 and notes["error_type"] == "DocumentError"
+    by_server: dict[str, int] = {}
+    for r in book:
+        if r["result"]:
+            for url, n in json.loads(r["result"])["requests_by_server"].items():
+                by_server[url] = by_server.get(url, 0) + n
+    assert set(by_server) == set(urls)  # both servers read pages
+    assert sum(by_server.values()) + 2 >= PAGES - 1
+
+
+def test_documents_on_the_driver_are_the_loaders(results, two_doubles, folder):
+    _, urls = two_doubles
+    docs = list(documents(results, on_error="mark"))
+    book = str(folder / "book.pdf")
+    loader = DotsOCRLoader(book, base_url=urls, dpi=72, retry_backoff=0.01, on_error="mark")
+    want = [d for d in loader.load()]
+    got = [d for d in docs if d.metadata["source"] == book]
+    assert [(d.page_content, d.metadata) for d in got] == [(d.page_content, d.metadata) for d in want]
+    errors = [d for d in docs if d.metadata["category"] == "Error"]
+    assert {(d.metadata["source"].rsplit("/", 1)[1], d.metadata["page"]) for d in errors} == {
+        ("book.pdf", BAD_PAGE), ("notes.pdf", -1)
+    }
+    with pytest.raises(Exception, match="HTTP 400"):
+        list(documents(results))  # on_error="raise", the default, raises on the driver
+
+
+def test_document_rows_are_written_by_ray(results, tmp_path):
+    out = tmp_path / "docs"
+    document_rows(results).write_json(str(out))
+    rows = [json.loads(line) for f in sorted(out.iterdir()) for line in f.read_text().splitlines()]
+    text = [r for r in rows if r["category"] not in ("Error",)]
+    assert {r["page"] for r in text} == set(range(PAGES)) - {BAD_PAGE}
+    assert all(len(r["bbox"]) == 4 and r["page_content"] is not None for r in text)
+    assert sum(r["category"] == "Error" for r in rows) == 2
+
+
+def test_the_answer_to_records_step_for_engines_in_the_cluster(two_doubles, folder):
+    import httpx
+
+    from langchain_dotsocr.prompts import prompt_text
+
+    settings = DotsOCRSettings(dpi=72, model="rednote-hilab/dots.ocr")
+    from langchain_dotsocr.pages import Geometry
+
+    row = {"bytes": (folder / "book.pdf").read_bytes(), "path": "book.pdf"}
+    page = render_pages(row, settings, Geometry(dpi=72))[0]
+    request = engine_request(page, settings)
+    assert request["messages"][0]["content"][0]["image_url"]["url"] == page["image"]
+    assert request["messages"][0]["content"][1]["text"] == prompt_text("layout_all", None)
+    # An engine's generated_text (here the double's answer to the same messages) to records.
+    _, urls = two_doubles
+    body = {"model": settings.model, "messages": request["messages"], **request["sampling_params"]}
+    answer = httpx.post(urls[0] + "/chat/completions", json=body, timeout=30).json()
+    text = answer["choices"][0]["message"]["content"]
+    out = result_of_answer(page, text, settings, settings.model)
+    assert out["error"] is None and "image" not in out
+    elements = json.loads(out["result"])["elements"]
+    categories = sorted(e["category"] for e in elements)
+    assert categories and "Page-footer" in categories
+    broken = result_of_answer(page, "not json at all", settings)
+    assert broken["error_type"] == "PageError" and broken["result"] is None
+
+
+def test_the_example_writes_the_format_of_dotsocr_parse(ray_session, two_doubles, folder, tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    from langchain_dotsocr.cli import main as dotsocr
+
+    spec = importlib.util.spec_from_file_location(
+        "ray_batch", Path(__file__).parent.parent / "examples" / "ray_batch.py"
+    )
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    _, urls = two_doubles
+    out = tmp_path / "ray.jsonl"
+    argv = [str(folder), "--base-url", urls[0], "--base-url", urls[1], "-o", str(out)]
+    assert example.main(argv) == 1  # a failed page and a broken file: named, exit code 1
+    ours = out.read_text().splitlines()
+    cli_out = tmp_path / "cli.jsonl"
+    assert dotsocr(["parse", str(folder), "--base-url", urls[0], "--base-url", urls[1],
+                    "-o", str(cli_out)]) == 1
+    theirs = cli_out.read_text().splitlines()
+    assert ours == theirs  # the same Documents, the same lines
+    assert len(ours) > PAGES
+
+
+def test_the_engine_recipe_turns_an_engines_row_into_a_result_row(two_doubles, folder):
+    import importlib.util
+    from pathlib import Path
+
+    import httpx
+
+    from langchain_dotsocr.pages import Geometry
+
+    spec = importlib.util.spec_from_file_location(
+        "ray_vllm_engines", Path(__file__).parent.parent / "examples" / "ray_vllm_engines.py"
+    )
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)  # imports no ray.data.llm until main() runs
+    row = {"bytes": (folder / "book.pdf").read_bytes(), "path": "book.pdf"}
+    page = render_pages(row, recipe.SETTINGS, Geometry(dpi=72))[1]
+    engine_row = recipe.preprocess(page)
+    assert engine_row["sampling_params"]["max_tokens"] == recipe.SETTINGS.max_tokens
+    _, urls = two_doubles
+    body = {"model": recipe.MODEL, "messages": engine_row["messages"], "max_tokens": 4000}
+    answer = httpx.post(urls[0] + "/chat/completions", json=body, timeout=30).json()
+    engine_row |= {"generated_text": answer["choices"][0]["message"]["content"],
+                   "num_generated_tokens": 10, "prompt": "..."}
+    out = recipe.postprocess(engine_row)
+    assert set(out) == {k for k in recipe_page_keys() if k != "image"} | {"result", "model"}
+    assert json.loads(out["result"])["extraction"] == "layout"
+    bad = recipe.unread(render_pages({"bytes": b"nope", "path": "x.pdf"}, recipe.SETTINGS,
+                                     Geometry())[0])
+    assert bad["error_type"] == "DocumentError" and bad["result"] is None and "image" not in bad
+
+
+def recipe_page_keys():
+    from langchain_dotsocr.ray_data import PAGE_ROW
+
+    return PAGE_ROW
+
+
+def test_error_rows_carry_neither_the_key_nor_the_image(two_doubles, folder):
+    import asyncio
+    import socket
+
+    from langchain_dotsocr.pages import Geometry
+    from langchain_dotsocr.ray_data import PageReader
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    secret = "sk-very-secret-key-123"
+    settings = DotsOCRSettings(base_url=closed, api_key=secret, dpi=72, max_retries=1)
+    row = {"bytes": (folder / "book.pdf").read_bytes(), "path": "book.pdf"}
+    page = render_pages(row, settings, Geometry(dpi=72))[0]
+    out = asyncio.run(PageReader(settings)(page))
+    assert out["error_type"] == "ServerUnreachableError" and out["result"] is None
+    text = json.dumps(out)
+    assert secret not in text and "base64" not in text and "image" not in out
+    # A key refused by a server: the error says so without echoing it.
+    fakes, urls = two_doubles
+    fakes[0].api_key = "the-real-key"
+    try:
+        refused = asyncio.run(PageReader(settings.model_copy(update={"base_url": urls[0]}))(page))
+    finally:
+        fakes[0].api_key = None
+    assert refused["error_type"] == "AuthenticationError" and secret not in json.dumps(refused)
+
+
+
+def test_captions_tables_across_pages_and_picture_text_reach_ray(
+    ray_session, two_doubles, tmp_path
+):
+    from tests.fakevllm import Box, PageSpec, page_footer_box
+    from tests.fakevllm.figures import split_table
+
+    fakes, urls = two_doubles
+    specs, texts = split_table()
+    texts[("Picture", 5)] = "North hub"
+    figure = PageSpec(612, 792, (Box("Picture", 5, 72, 90, 300, 250),
+                                 Box("Caption", 5, 72, 256, 300, 270), page_footer_box(7, 612, 792)))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "table.pdf").write_bytes(make_pdf(specs))
+    (folder / "figure.pdf").write_bytes(make_pdf([figure]))
+    for fake in fakes:
+        fake.texts = texts
+    try:
+        options = {"base_url": urls, "dpi": 72, "retry_backoff": 0.01, "ocr_pictures": True}
+        docs = list(documents(read_pages(str(folder), actors=2, **options)))
+        want = DotsOCRLoader(sorted(folder.iterdir()), **options).load()
+    finally:
+        for fake in fakes:
+            fake.texts = {}
+    assert [(d.page_content, d.metadata) for d in docs] == [(d.page_content, d.metadata) for d in want]
+    (table,) = [d for d in docs if d.metadata["category"] == "Table"]
+    assert table.metadata["pages"] == [0, 1]
+    (picture,) = [d for d in docs if d.metadata["category"] == "Picture"]
+    assert picture.metadata["caption"] == "Figure 5: caption."
+    assert picture.metadata["picture_text"] == "North hub"
+    for asked in ({"images": "base64"}, {"describe_pictures": lambda crop: "x"}):
+        with pytest.raises(ValueError, match="not available on Ray"):
+            read_pages(str(folder), base_url=urls, **asked)
+        with pytest.raises(ValueError, match="not available on Ray"):
+            next(documents(None, **asked))
