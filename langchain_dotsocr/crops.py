@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 from PIL import Image
@@ -33,7 +33,7 @@ class Crop:
     (see the README's "Captions"), ``""`` when it has none.
     """
 
-    png: bytes
+    png: bytes = field(repr=False)
     width: int
     height: int
     source: str
