@@ -71,7 +71,10 @@ def test_cache_resumes_an_interrupted_run(fast, fake, tmp_path):
     done = {r.page for r in fake.chat_requests if r.status == 200}
     fake.reset()
     DotsOCRLoader(pdf, cache_dir=tmp_path, **fast).load()
-    assert {r.page for r in fake.chat_requests} == set(range(6)) - done
+    # (A request the interrupted run was still writing when it stopped may reach the double
+    # after the reset, cut short: it is no page's.)
+    asked = {r.page for r in fake.chat_requests if r.status == 200}
+    assert asked == set(range(6)) - done
     assert {0, 1, 2} <= done
 
 
