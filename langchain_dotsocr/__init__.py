@@ -2,6 +2,8 @@
 
 from .budget import required_context, smart_resize
 from .check import ServerCheck, check_server
+from .crops import Crop
+from .describe import DESCRIBE_PROMPT
 from .documents import PAGE_SEPARATOR, PICTURE_CONTENT, flatten_bbox
 from .draw import draw_boxes, draw_page
 from .errors import (
@@ -20,14 +22,17 @@ from .pipeline import DownscaleWarning, SourceReport
 from .readcheck import ReadCheck, ReadPage
 from .readverdict import Verdict
 from .reference import export_reference
+from .region import aread_region, read_region
 from .servers import ServerWarning
 from .settings import DotsOCROptions, DotsOCRSettings
 
 __all__ = [
+    "DESCRIBE_PROMPT",
     "PAGE_SEPARATOR",
     "PICTURE_CONTENT",
     "AuthenticationError",
     "ContextLengthError",
+    "Crop",
     "DocumentError",
     "DotsOCRError",
     "DotsOCRLoader",
@@ -45,11 +50,13 @@ __all__ = [
     "ServerWarning",
     "SourceReport",
     "Verdict",
+    "aread_region",
     "check_server",
     "draw_boxes",
     "draw_page",
     "export_reference",
     "flatten_bbox",
+    "read_region",
     "required_context",
     "smart_resize",
 ]

@@ -7,6 +7,10 @@ Those fix the page image the model would see, so a hit needs neither a render no
 Entries are JSON files written atomically (a temporary file, then ``os.replace``), so
 processes can share a directory.
 Only complete pages are stored: a salvaged page is tried again on the next run.
+
+Picture descriptions are stored beside the pages (``descriptions/``), keyed by the crop's
+pixels, its caption and the describer (:mod:`.describe`): a re-run pays for none of them again.
+Crops themselves are not stored: a cached page is rendered again for its crops.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from .atomic import write_atomically
 from .identity import SourceId
 from .layout import Element
 from .pages import PageInfo
@@ -70,13 +74,20 @@ class PageCache:
             "extraction": result.extraction,
             "problems": result.problems,
         }
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        write_atomically(self._path(key), json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+    def _text_path(self, key: str) -> Path:
+        return self.directory / "descriptions" / key[:2] / f"{key}.json"
+
+    def text(self, key: str) -> str | None:
+        """A stored description (see :mod:`.describe`); None when absent or unreadable."""
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            value = json.loads(self._text_path(key).read_text(encoding="utf-8"))["text"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return value if isinstance(value, str) else None
+
+    def put_text(self, key: str, text: str) -> None:
+        """Store a description under ``key``; written whole or not at all."""
+        data = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
+        write_atomically(self._text_path(key), data)

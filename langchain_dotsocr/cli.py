@@ -1,4 +1,4 @@
-"""The ``dotsocr`` command: parse files, check the server, draw a page's boxes.
+"""The ``dotsocr`` command: parse files, check the server, draw a page's boxes, read a region.
 
 Exit codes: 0 when everything worked; 1 when a file or page failed (one line each on stderr)
 or a server check found a page that does not fit; 2 when the server cannot be used at all
@@ -39,17 +39,19 @@ from .loader import DotsOCRLoader
 from .progress import server_counts
 from .read import FATAL
 from .reference import export_reference
+from .region import read_region
 from .settings import DotsOCROptions, DotsOCRSettings
 
 PROG = "dotsocr"
 SETTINGS = ("base_url", "api_key", "model", "dpi", "prompt_mode", "mode", "pages",
-            "max_concurrency", "cache_dir", "image_format")
+            "max_concurrency", "cache_dir", "image_format", "images")
 
 PARSE_EXAMPLES = """examples:
   dotsocr parse report.pdf -o report.jsonl
   dotsocr parse scans/ --format markdown -o markdown/
   dotsocr parse report.pdf --pages 0,2,5-7 --format layout -o layout/
   dotsocr parse report.pdf -o - | head -n 3
+  dotsocr parse report.pdf --format markdown --images out/images -o out/
   dotsocr parse scans/ --base-url http://gpu-a:8000/v1 --base-url http://gpu-b:8000/v1 -o out.jsonl
 
 Failed files and pages are left out of the output (--on-error mark writes them too) and
@@ -66,6 +68,12 @@ Exit code 0: Letter and A4 pages fit (and with --read, the server reads the refe
 right); 1: they do not fit (the output says the --max-model-len to start vLLM with, or the dpi
 that fits), or --read found a symptom (each named with its fix); 2: the server cannot be
 reached or used."""
+READ_EXAMPLES = """examples:
+  dotsocr read report.pdf --page 0 --bbox 72,418,300,578
+  dotsocr read scan.png --bbox 100,300,700,500
+
+The box is in page units, top-left origin: PDF points (1/72 in) for a PDF, pixels for an
+image, as in every Document's bbox. The text goes to stdout."""
 DRAW_EXAMPLES = """examples:
   dotsocr draw report.pdf --page 0 -o page.png
   dotsocr draw scan.jpg -o boxes.png --legend"""
@@ -74,6 +82,7 @@ MAIN_EXAMPLES = """examples:
   dotsocr parse scans/ --format markdown -o markdown/
   dotsocr check
   dotsocr draw report.pdf --page 0 -o page.png
+  dotsocr read report.pdf --page 0 --bbox 72,418,300,578
 
 The server comes from --base-url (repeat it for several), else DOTSOCR_BASE_URL (URLs
 separated by commas), else http://localhost:8000/v1; the API key from DOTSOCR_API_KEY."""
@@ -164,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="page cache: a re-run sends no request for pages already done")
     parse.add_argument("--image-format", choices=["png", "jpeg"],
                        help="how pages are sent (default png)")
+    parse.add_argument(
+        "--images", metavar="DIR",
+        help="write a crop of every picture to DIR (path in image_path; Markdown links to it); "
+        "'base64' puts them in the metadata instead",
+    )
     _server_options(parse)
     parse.set_defaults(run=run_parse)
 
@@ -200,16 +214,34 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=DRAW_EXAMPLES,
         formatter_class=fmt,
     )
-    draw.add_argument("file", metavar="FILE", help="a PDF or an image")
-    draw.add_argument("--page", type=int, default=0, metavar="N",
-                      help="0-based page index; negative counts from the end (default 0)")
+    _page_options(draw)
     draw.add_argument("-o", "--output", required=True, metavar="PNG", help="the PNG to write")
     draw.add_argument("--prompt-mode", choices=["layout_all", "layout_only"],
                       help="the model's prompt (default layout_all)")
     draw.add_argument("--legend", action="store_true", help="add a key of the categories")
     _server_options(draw)
     draw.set_defaults(run=run_draw)
+
+    read = commands.add_parser(
+        "read",
+        help="read the text inside one box of a page (region OCR)",
+        description="Read the text inside one box of a page with the model's grounding prompt\n"
+        "(one request) and print it.",
+        epilog=READ_EXAMPLES,
+        formatter_class=fmt,
+    )
+    _page_options(read)
+    read.add_argument("--bbox", type=box_of, required=True, metavar="X0,Y0,X1,Y1",
+                      help="the box in page units (PDF points, or image pixels), top-left origin")
+    _server_options(read)
+    read.set_defaults(run=run_read)
     return parser
+
+
+def _page_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="a PDF or an image")
+    parser.add_argument("--page", type=int, default=0, metavar="N",
+                        help="0-based page index; negative counts from the end (default 0)")
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -244,6 +276,17 @@ def page_list(text: str) -> list[int]:
     return pages
 
 
+def box_of(text: str) -> tuple[float, float, float, float]:
+    """``"72,418,300,578"`` to ``(72.0, 418.0, 300.0, 578.0)``."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a box: {text!r} (four numbers x0,y0,x1,y1 in page units)"
+        ) from None
+    return x0, y0, x1, y1
+
+
 def options_of(args: argparse.Namespace) -> DotsOCROptions:
     """The loader settings given on the command line (the rest keep their defaults)."""
     given = {k: v for k, v in vars(args).items() if k in SETTINGS and v is not None}
@@ -265,6 +308,7 @@ def run_parse(args: argparse.Namespace) -> int:
         options["mode"] = "page"
     elif fmt == "layout":
         options["mode"] = "element"
+        options["merge_tables"] = False  # one file per page: each page's own cells
     # Every failure comes back as an Error Document, so one bad file never stops the others.
     options["on_error"] = "mark"
     options["show_progress"] = sys.stderr.isatty()
@@ -370,6 +414,13 @@ def run_draw(args: argparse.Namespace) -> int:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     image.save(args.output, "PNG")
     _say(f"wrote {args.output} ({image.width}x{image.height} px)")
+    return 0
+
+
+def run_read(args: argparse.Namespace) -> int:
+    """``dotsocr read``: the text inside one box of a page, on stdout."""
+    text = read_region(args.file, args.page, args.bbox, **options_of(args))
+    print(text)
     return 0
 
 

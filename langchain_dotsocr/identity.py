@@ -45,6 +45,8 @@ def answer_key(settings: DotsOCRSettings, model: str, geometry: Geometry) -> str
     """A hash of everything but the file that decides a page's answer."""
     parts: dict[str, Any] = {name: getattr(settings, name) for name in ANSWER_SETTINGS}
     parts |= {"model": model, "geometry": asdict(geometry)}
+    if settings.ocr_pictures:  # the text inside pictures is read: part of the answer
+        parts["ocr_pictures"] = True  # (only when on, so ids made without it stay as they were)
     return _sha256(_numbers_as_floats(parts))
 
 

@@ -39,6 +39,10 @@ from .images import (
 
 Kind = Literal["pdf", "image"]
 Unit = Literal["pt", "px"]
+Region = tuple[float, float, float, float]
+
+# The most pixels one crop of an element has: a poster-sized figure is scaled down to it.
+MAX_CROP_PIXELS = MAX_PIXELS
 
 SUPPORTED = "PDF, PNG, JPEG, WebP, TIFF, BMP or GIF"
 
@@ -106,6 +110,12 @@ class PageDocument(ABC):
     @abstractmethod
     def render(self, index: int, geometry: Geometry) -> PageImage:
         """Render page ``index`` (0-based) sized for the model."""
+
+    @abstractmethod
+    def crops(self, index: int, regions: Sequence[Region], dpi: float) -> list[Image.Image]:
+        """Regions of page ``index`` (page units, top-left origin) at the render resolution:
+        a PDF's rendered at ``dpi``, an image's cut from its own pixels. Each is at most
+        :data:`MAX_CROP_PIXELS` (a bigger one is scaled down to it)."""
 
     @abstractmethod
     def close(self) -> None:
@@ -249,8 +259,53 @@ class PdfPages(PageDocument):
         return self._finish(index, image, width, height, "pt", natural, geometry, label)
 
     @_pdfium
+    def crops(self, index: int, regions: Sequence[Region], dpi: float) -> list[Image.Image]:
+        try:
+            page = self._pdf[index]
+            try:
+                width, height = page.get_size()
+                return [_render_region(page, width, height, r, dpi / 72) for r in regions]
+            finally:
+                page.close()
+        except pdfium.PdfiumError as exc:
+            raise self._error(index, f"cannot render the page's crops ({exc})") from exc
+
+    @_pdfium
     def close(self) -> None:
         self._pdf.close()
+
+
+def _pixel_box(region: Region, scale: float, width: int, height: int) -> tuple[int, int, int, int]:
+    """``region`` in whole pixels at ``scale`` (outwards), inside a ``width`` x ``height`` image,
+    at least a pixel across."""
+    x0 = min(width - 1, max(0, math.floor(region[0] * scale)))
+    y0 = min(height - 1, max(0, math.floor(region[1] * scale)))
+    x1 = max(x0 + 1, min(width, math.ceil(region[2] * scale)))
+    y1 = max(y0 + 1, min(height, math.ceil(region[3] * scale)))
+    return x0, y0, x1, y1
+
+
+def _capped(region: Region, scale: float) -> float:
+    """``scale``, lowered so that ``region`` is at most :data:`MAX_CROP_PIXELS`."""
+    area = (region[2] - region[0]) * (region[3] - region[1]) * scale * scale
+    return scale * math.sqrt(MAX_CROP_PIXELS / area) if area > MAX_CROP_PIXELS else scale
+
+
+def _render_region(
+    page: Any, width: float, height: float, region: Region, scale: float
+) -> Image.Image:
+    """One region of a page rendered at ``scale`` pixels per point: the same pixels as the
+    whole page rendered at that scale (as pypdfium2 renders it) and cropped there."""
+    scale = _capped(region, scale)
+    full_w, full_h = math.ceil(width * scale), math.ceil(height * scale)
+    x0, y0, x1, y1 = _pixel_box(region, scale, full_w, full_h)
+    w, h = x1 - x0, y1 - y0
+    bitmap = pdfium.PdfBitmap.new_native(w, h, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
+    bitmap.fill_rect((255, 255, 255, 255), 0, 0, w, h)
+    flags = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_REVERSE_BYTE_ORDER
+    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, -x0, -y0, full_w, full_h, 0, flags)
+    image: Image.Image = bitmap.to_pil()
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def pdf_pixel_size(width_pt: float, height_pt: float, geometry: Geometry) -> tuple[int, int]:
@@ -383,6 +438,27 @@ class ImagePages(PageDocument):
         return self._finish(
             index, image, float(width), float(height), "px", width * height, geometry
         )
+
+    def crops(self, index: int, regions: Sequence[Region], dpi: float) -> list[Image.Image]:
+        try:
+            with open_image(self._data) as frame:
+                frame.seek(index)
+                image, width, _ = decode_frame(frame, LONG_MAX_PIXELS)
+        except BOMB_ERRORS as exc:
+            raise self._error(index, bomb_reason(exc)) from exc
+        except DECODE_ERRORS as exc:
+            raise self._error(index, f"cannot decode the image for its crops ({exc})") from exc
+        scale = image.width / width  # below 1 only for a frame beyond LONG_MAX_PIXELS
+        out = []
+        for region in regions:
+            crop = image.crop(_pixel_box(region, scale, image.width, image.height))
+            capped = _capped(region, scale)
+            if capped < scale:
+                size = (max(1, round(crop.width * capped / scale)),
+                        max(1, round(crop.height * capped / scale)))
+                crop = crop.resize(size, Image.Resampling.BOX)
+            out.append(crop)
+        return out
 
     def close(self) -> None:
         self._data = b""

@@ -15,13 +15,14 @@ import functools
 import logging
 import os
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from langchain_core.documents import Document
 from langchain_core.documents.base import Blob
+from PIL import Image
 
 from .budget import fit_max_pixels
 from .cache import PageCache
@@ -30,7 +31,9 @@ from .errors import (
     ContextLengthError,
     DotsOCRError,
 )
+from .figures import Figures
 from .identity import SourceId, answer_key, content_hash
+from .layout import Box
 from .limiter import Gate
 from .pages import Geometry, PageDocument, PageImage, PageInfo, open_pages, read_blob, select_pages
 from .progress import Progress
@@ -104,9 +107,16 @@ class _Slot:
 
 @dataclass
 class _Source:
+    """An opened source; closed once its pages are scheduled and none still needs it open
+    (a page's crops are cut from it after the page is read)."""
+
     name: str
     document: PageDocument
     identity: SourceId
+    digest: str  # the hash of its bytes, for the names of its crop files
+    users: int = 0  # pages in flight
+    scheduled: bool = False
+    closed: bool = False
 
 
 class Run:
@@ -121,6 +131,7 @@ class Run:
             max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="dotsocr-encode"
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        self.figures: Figures | None = None
         self._warned = False
         self.model = ""
         self._answer = ""  # the answer key of the run (see identity.answer_key)
@@ -136,6 +147,7 @@ class Run:
         try:
             await servers.start()
             self.model = servers.model
+            self.figures = Figures.of(s, self.cache)
             geometry = self._geometry(servers.max_model_len)
             self._answer = answer_key(s, self.model, geometry)
             reader = Reader(servers, s, geometry, functools.partial(self._run_in, self._encode))
@@ -215,7 +227,10 @@ class Run:
                     hit = self.cache.get(key, name) if self.cache and key else None
                     await order.put(_Slot(builder, report, future, cached=hit is not None))
                     if hit is not None:
-                        future.set_result(hit)
+                        if self.figures is None:
+                            future.set_result(hit)
+                        else:  # a cached page still yields its crops: cut them from the file
+                            self._start(self._cached(hit, future, source), source)
                         continue
                     await raw.acquire()
                     try:
@@ -230,12 +245,59 @@ class Run:
                     except BaseException as exc:  # a bug or MemoryError: fail loudly, not hang
                         _fail(future, exc)
                         raise
-                    task = asyncio.create_task(self._page(reader, page, future, raw, key))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                    self._start(self._page(reader, page, future, raw, key, source), source)
             finally:
-                await self._run_in(self._render, source.document.close)
+                source.scheduled = True
+                await self._close_if_done(source)
             await order.put(_Slot(builder, report))
+
+    def _start(self, work: Coroutine[Any, Any, None], source: _Source) -> None:
+        """Run a page's work as a task; the source stays open until it ends (its crops are
+        cut from the source once the page is read)."""
+        source.users += 1
+
+        async def holding() -> None:
+            try:
+                await work
+            finally:
+                source.users -= 1
+                await self._close_if_done(source)
+
+        task = asyncio.create_task(holding())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _close_if_done(self, source: _Source) -> None:
+        if source.scheduled and source.users == 0 and not source.closed:
+            source.closed = True
+            await self._run_in(self._render, source.document.close)
+
+    async def _finish(self, result: PageResult, source: _Source) -> None:
+        """Cut the crops of a read page and describe its pictures (with figures asked)."""
+        if self.figures is None:
+            return
+        index = result.info.index
+
+        async def cut(regions: list[Box]) -> list[Image.Image]:
+            crops = source.document.crops
+            images: list[Image.Image] = await self._run_in(
+                self._render, crops, index, regions, self.settings.dpi
+            )
+            return images
+
+        result.figures = await self.figures.of_page(
+            result, source.digest, cut, functools.partial(self._run_in, self._encode)
+        )
+
+    async def _cached(
+        self, hit: PageResult, future: asyncio.Future[_Item], source: _Source
+    ) -> None:
+        try:
+            await self._finish(hit, source)
+        except BaseException as exc:
+            _fail(future, exc)
+            raise
+        future.set_result(hit)
 
     def _key(self, source: _Source, index: int) -> str | None:
         if self.cache is None:
@@ -248,7 +310,8 @@ class Run:
         document = open_pages(
             data, name, password=password.get_secret_value() if password else None
         )
-        return _Source(name, document, SourceId.of_content(content_hash(data), self._answer))
+        digest = content_hash(data)
+        return _Source(name, document, SourceId.of_content(digest, self._answer), digest)
 
     def _render_page(self, document: PageDocument, index: int, geometry: Geometry) -> PageImage:
         page = document.render(index, geometry)
@@ -279,6 +342,7 @@ class Run:
         future: asyncio.Future[_Item],
         raw: asyncio.Semaphore,
         key: str | None,
+        source: _Source,
     ) -> None:
         info = page.info
         result = PageResult(info)
@@ -296,6 +360,7 @@ class Run:
             item = result
             if self.cache and key:
                 await self._run_in(self._encode, self._store, key, result)
+            await self._finish(result, source)
         except DotsOCRError as exc:
             item = _Failure(exc.located(info.source, info.index, info.total), info, result.tally)
         except BaseException as exc:

@@ -9,14 +9,17 @@ from typing import Literal, TypedDict
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from .budget import DEFAULT_MAX_TOKENS, MAX_PIXELS, MIN_PIXELS
+from .crops import Describer
 from .encode import ImageFormat
-from .prompts import PromptMode
+from .prompts import CATEGORIES, PromptMode
 
 Mode = Literal["element", "page", "single"]
 OnError = Literal["raise", "skip", "mark"]
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
 PAGE_FURNITURE = ("Page-header", "Page-footer")
+#: ``images="base64"`` puts crops in the metadata; any other string is a folder.
+BASE64 = "base64"
 
 
 class DotsOCRSettings(BaseModel):
@@ -63,6 +66,12 @@ class DotsOCRSettings(BaseModel):
     jpeg_quality: int = Field(default=90, ge=1, le=100)
     cache_dir: str | None = None
     show_progress: bool = False
+    images: str | None = None
+    image_categories: tuple[str, ...] = ("Picture",)
+    # An arbitrary object (a chat model may hold a key): never in repr, dumps or cache keys.
+    describe_pictures: Describer | None = Field(default=None, repr=False, exclude=True)
+    ocr_pictures: bool = False
+    merge_tables: bool = True
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -83,12 +92,28 @@ class DotsOCRSettings(BaseModel):
         """The servers' URLs, in the order given."""
         return (self.base_url,) if isinstance(self.base_url, str) else self.base_url
 
-    @field_validator("cache_dir", mode="before")
+    @field_validator("cache_dir", "images", mode="before")
     @classmethod
     def _path_to_str(cls, value: object) -> object:
-        return os.fspath(value) if isinstance(value, os.PathLike) else value
+        value = os.fspath(value) if isinstance(value, os.PathLike) else value
+        if value == "":
+            raise ValueError('give "base64", a folder, or None')
+        return value
 
-    @field_validator("pages", "exclude_categories", mode="before")
+    @field_validator("image_categories", mode="after")
+    @classmethod
+    def _known_categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}: use some of {list(CATEGORIES)}")
+        return value
+
+    @property
+    def image_folder(self) -> str | None:
+        """The folder crops are written to (``images=FOLDER``), or None."""
+        return None if self.images in (None, BASE64) else self.images
+
+    @field_validator("pages", "exclude_categories", "image_categories", mode="before")
     @classmethod
     def _to_tuple(cls, value: object) -> object:
         if isinstance(value, (str, bytes)):
@@ -138,3 +163,8 @@ class DotsOCROptions(TypedDict, total=False):
     jpeg_quality: int
     cache_dir: str | os.PathLike[str] | None
     show_progress: bool
+    images: str | os.PathLike[str] | None
+    image_categories: Sequence[str]
+    describe_pictures: Describer | None
+    ocr_pictures: bool
+    merge_tables: bool

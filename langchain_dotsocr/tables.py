@@ -1,4 +1,5 @@
-"""Table HTML as the model writes it: its grid shape, and TEDS against another table.
+"""Table HTML as the model writes it: its grid shape, its rows, two parts of one table joined
+(:func:`join_tables`, for tables cut by a page break), and TEDS against another table.
 
 TEDS (tree-edit-distance similarity, Zhong et al. 2020, the table score of PubTabNet and
 OmniDocBench) is ``1 - distance / max(nodes)`` over the trees of two tables, where a cell
@@ -9,13 +10,15 @@ uses either for a header, and neither changes what a reader of the table gets.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from rapidfuzz.distance import Levenshtein
 
 from .treedist import Node, tree_distance
 
-__all__ = ["parse_table", "table_shape", "teds"]
+__all__ = ["join_tables", "parse_table", "table_rows", "table_shape", "teds"]
 
 
 class _Builder(HTMLParser):
@@ -133,3 +136,83 @@ def teds(truth: str, found: str) -> float:
     if a is None or b is None:
         return 0.0
     return 1.0 - tree_distance(a, b, _rename) / max(a.size(), b.size())
+
+
+# -- Tables across pages --------------------------------------------------------------------
+
+_STRUCTURE = re.compile(r"<(/?)\s*(table|thead|tbody|tfoot|tr)\b[^>]*>", re.I)
+# Header rows a continued table may repeat (MinerU's table merge allows as many).
+MAX_HEADER_ROWS = 5
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """A table's top-level rows as HTML, those of its ``<thead>`` apart from the others."""
+
+    head: tuple[str, ...]
+    body: tuple[str, ...]
+
+    @property
+    def rows(self) -> tuple[str, ...]:
+        return self.head + self.body
+
+
+def table_rows(html: str) -> TableRows | None:
+    """The rows of the first table in ``html``, each ``<tr>...</tr>`` as written; ``None``
+    when the rows cannot be told apart (no table, a row never closed, nested tables)."""
+    head: list[str] = []
+    body: list[str] = []
+    depth, start, in_head, found = 0, -1, False, False
+    for m in _STRUCTURE.finditer(html):
+        closing, tag = m.group(1) == "/", m.group(2).lower()
+        if tag == "table":
+            if closing and depth == 1:
+                return TableRows(tuple(head), tuple(body)) if found else None
+            if closing or depth:
+                return None  # a nested table, or a stray end: not a plain grid
+            depth = 1
+        elif depth != 1:
+            continue
+        elif tag == "thead":
+            in_head = not closing
+        elif tag == "tr" and not closing:
+            if start != -1:
+                return None  # a row opened inside a row: not closed
+            start = m.start()
+        elif tag == "tr":
+            if start == -1:
+                return None
+            (head if in_head else body).append(html[start : m.end()])
+            start, found = -1, True
+    return None
+
+
+def _row_key(row: str) -> list[tuple[int, int, str]]:
+    rows = _rows(f"<table>{row}</table>") or [[]]
+    return rows[0] if rows else []
+
+
+def repeated_header(first: TableRows, second: TableRows) -> int:
+    """How many of ``second``'s first rows repeat ``first``'s first rows (its header), by
+    their cells' text and spans: 0 when none does."""
+    for k in range(min(MAX_HEADER_ROWS, len(first.rows), len(second.rows) - 1), 0, -1):
+        if [_row_key(r) for r in first.rows[:k]] == [_row_key(r) for r in second.rows[:k]]:
+            return k
+    return 0
+
+
+def join_tables(first: str, second: str) -> str | None:
+    """One table from ``first`` and its continuation ``second``: the header once, then every
+    body row in order. ``None`` when they do not join: another number of columns (spans
+    counted), or rows that cannot be told apart."""
+    a, b = table_shape(first), table_shape(second)
+    if a is None or b is None or a[1] != b[1] or a[1] == 0:
+        return None
+    rows_a, rows_b = table_rows(first), table_rows(second)
+    if rows_a is None or rows_b is None:
+        return None
+    rest = rows_b.rows[repeated_header(rows_a, rows_b) :]
+    if rows_a.head:
+        body = "".join(rows_a.body + rest)
+        return f"<table><thead>{''.join(rows_a.head)}</thead><tbody>{body}</tbody></table>"
+    return "<table>" + "".join(rows_a.body + rest) + "</table>"

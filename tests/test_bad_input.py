@@ -27,7 +27,7 @@ from tests.fakevllm import (
     Box,
     PageSpec,
     element_colour,
-    element_text,
+    element_content,
     make_image,
     make_pdf,
     sample_page,
@@ -38,12 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "s3cret-Pa55"
 
 
-def content_of(b: Box) -> str:
-    return "[Picture]" if b.category == "Picture" else element_text(b.category, b.n)
-
-
 def expected_docs(boxes, page=0):
-    return sorted((page, b.category, content_of(b)) for b in boxes)
+    return sorted((page, b.category, element_content(b, boxes)) for b in boxes)
 
 
 def got(docs):
@@ -57,7 +53,7 @@ def assert_bboxes(docs, boxes, tolerance, page=0):
         if d.metadata["page"] == page
     }
     for b in boxes:
-        bbox = found[(b.category, content_of(b))]
+        bbox = found[(b.category, element_content(b, boxes))]
         want = (b.x0, b.y0, b.x1, b.y1)
         assert all(abs(g - w) <= tolerance for g, w in zip(bbox, want, strict=True)), (b, bbox)
 

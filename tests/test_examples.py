@@ -80,6 +80,50 @@ def test_rag_ingest_drops_furniture_splits_text_keeps_tables(base_url, pdf, monk
     assert sorted(d.page_content for d in found) == sorted(c.page_content for c in on_page_0)
 
 
+# -- multimodal_rag.py ------------------------------------------------------------------------
+
+
+def test_multimodal_rag_returns_the_crop_of_the_figure_asked_for(base_url, fake, tmp_path):
+    from PIL import Image
+
+    from tests.fakevllm import detect, make_pdf
+    from tests.fakevllm.figures import figures_page
+
+    spec, fake.texts = figures_page()
+    pdf = tmp_path / "figures.pdf"
+    pdf.write_bytes(make_pdf([spec]))
+    images = tmp_path / "crops"
+    done = run_example(base_url, "examples/multimodal_rag.py", pdf, "--query",
+                       "warehouse network", "--images", images)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "indexed 13 elements: 1 tables, 2 pictures, 10 others"
+    path = Path(lines[2].split(": ", 1)[1])
+    assert lines[2].startswith("figure for 'warehouse network': ") and path.parent == images
+    assert "caption: 'Figure 2: The warehouse network.'" in lines[3]
+    assert "description: 'A wide picture (" in lines[4]
+    with Image.open(path) as crop:  # the crop shows the picture asked for, and only it
+        assert [(e.category, e.n) for e in detect(crop.convert("RGB"))] == [("Picture", 2)]
+
+
+def test_multimodal_rag_indexes_pictures_by_caption_and_description(base_url, fake, tmp_path, monkeypatch):
+    from tests.fakevllm import make_pdf
+    from tests.fakevllm.figures import figures_page
+
+    spec, fake.texts = figures_page()
+    pdf = tmp_path / "figures.pdf"
+    pdf.write_bytes(make_pdf([spec]))
+    monkeypatch.setenv("DOTSOCR_BASE_URL", base_url)
+    rag = load_example("multimodal_rag")
+    docs = rag.load(str(pdf), str(tmp_path / "crops"))
+    store = rag.index(docs)
+    figure = rag.find_figure(store, "revenue by region")
+    assert figure.metadata["caption"] == "Figure 1: Revenue by region, 2021 to 2024."
+    assert figure.page_content.startswith(figure.metadata["caption"] + "\n\nA wide picture")
+    (table,) = store.similarity_search("North 120 South 80", k=1)  # the cells of the table
+    assert table.metadata["category"] == "Table"
+
+
 # -- async_batch.py --------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from langchain_dotsocr import DotsOCRLoader
-from tests.fakevllm import FaultPlan, element_text, make_pdf, sample_page
+from tests.fakevllm import FaultPlan, element_content, element_text, make_pdf, sample_page
 
 RATES = {
     "http_429": 0.03, "http_503": 0.02, "http_500": 0.01, "drop_before": 0.02, "drop_mid": 0.02,
@@ -45,10 +45,8 @@ def test_mixed_faults_every_page_accounted(fast, fake, tmp_path):
     assert len(pages) == 2 * PAGES  # every page ends as Documents (or an Error Document)
     outcome = defaultdict(int)
     for (source, page), page_docs in pages.items():
-        want = sorted(
-            (b.category, "[Picture]" if b.category == "Picture" else element_text(b.category, b.n))
-            for b in specs[page].boxes
-        )
+        boxes = specs[page].boxes
+        want = sorted((b.category, element_content(b, boxes)) for b in boxes)
         have = sorted((d.metadata["category"], d.page_content) for d in page_docs)
         kind = page_kind(page_docs)
         outcome[kind] += 1

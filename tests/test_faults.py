@@ -19,16 +19,20 @@ from langchain_dotsocr import (
     ServerError,
     ServerUnreachableError,
 )
-from tests.fakevllm import FaultPlan, element_text, expected_boxes_displayed, make_pdf, sample_page
+from tests.fakevllm import (
+    FaultPlan,
+    element_content,
+    expected_boxes_displayed,
+    make_pdf,
+    sample_page,
+)
 
 PAGE = sample_page(0)
 
 
 def expected(spec=PAGE, page=0):
-    return sorted(
-        (page, b.category, "[Picture]" if b.category == "Picture" else element_text(b.category, b.n))
-        for b in expected_boxes_displayed(spec)
-    )
+    boxes = expected_boxes_displayed(spec)
+    return sorted((page, b.category, element_content(b, boxes)) for b in boxes)
 
 
 def got(docs):

@@ -18,6 +18,7 @@ from langchain_dotsocr import (
 from tests.fakevllm import (
     Box,
     PageSpec,
+    element_content,
     element_text,
     expected_boxes_displayed,
     make_image,
@@ -30,16 +31,12 @@ def by_key(docs):
     return {(d.metadata["page"], d.metadata["category"], d.page_content): d for d in docs}
 
 
-def content_of(box: Box) -> str:
-    return "[Picture]" if box.category == "Picture" else element_text(box.category, box.n)
-
-
-def assert_boxes(docs, page: int, spec: PageSpec, tolerance: float):
+def assert_boxes(docs, page: int, spec: PageSpec, tolerance: float, captions: bool = True):
     found = by_key(docs)
     expected = expected_boxes_displayed(spec)
     assert len([d for d in docs if d.metadata["page"] == page]) == len(expected)
     for box in expected:
-        doc = found[(page, box.category, content_of(box))]
+        doc = found[(page, box.category, element_content(box, expected, captions))]
         got = doc.metadata["bbox"]
         want = [box.x0, box.y0, box.x1, box.y1]
         assert all(abs(g - w) <= tolerance for g, w in zip(got, want, strict=True)), (box, got)
@@ -65,7 +62,8 @@ def test_pdf_boxes_map_to_points_at_any_dpi(fast, fake, dpi):
 def test_rotated_pages_come_out_as_displayed(fast, rotate):
     spec = sample_page(0, rotate=rotate)
     docs = DotsOCRLoader(make_pdf([spec]), name="rot.pdf", **fast).load()
-    assert_boxes(docs, 0, spec, tolerance=1.0)
+    # Turned sideways, the caption is beside its picture: a caption links above or below only.
+    assert_boxes(docs, 0, spec, tolerance=1.0, captions=rotate == 180)
     if rotate != 180:
         assert (docs[0].metadata["page_width"], docs[0].metadata["page_height"]) == (792, 612)
 
@@ -142,10 +140,14 @@ def test_reading_order_sections_and_metadata(fast):
     assert page1[0].metadata["section"] == "Section 0"
     for d in docs:
         meta = d.metadata
-        assert all(isinstance(v, (str, int, float, bool)) for k, v in meta.items() if k != "bbox")
+        lists = ("bbox", "pages")
+        assert all(isinstance(v, (str, int, float, bool)) for k, v in meta.items() if k not in lists)
         assert len(meta["bbox"]) == 4 and all(isinstance(v, float) for v in meta["bbox"])
+        assert meta["pages"] == [meta["page"]]  # one page: the element is not a joined table
     flat = flatten_bbox(docs[:1])[0].metadata
     assert "bbox" not in flat and flat["bbox_x1"] == docs[0].metadata["bbox"][2]
+    assert flat["pages"] == "0"
+    assert all(isinstance(v, (str, int, float, bool)) for v in flat.values())
 
 
 def test_exclude_categories(fast):

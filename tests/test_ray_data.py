@@ -218,3 +218,40 @@ def test_error_rows_carry_neither_the_key_nor_the_image(two_doubles, folder):
         fakes[0].api_key = None
     assert refused["error_type"] == "AuthenticationError" and secret not in json.dumps(refused)
 
+
+
+def test_captions_tables_across_pages_and_picture_text_reach_ray(
+    ray_session, two_doubles, tmp_path
+):
+    from tests.fakevllm import Box, PageSpec, page_footer_box
+    from tests.fakevllm.figures import split_table
+
+    fakes, urls = two_doubles
+    specs, texts = split_table()
+    texts[("Picture", 5)] = "North hub"
+    figure = PageSpec(612, 792, (Box("Picture", 5, 72, 90, 300, 250),
+                                 Box("Caption", 5, 72, 256, 300, 270), page_footer_box(7, 612, 792)))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "table.pdf").write_bytes(make_pdf(specs))
+    (folder / "figure.pdf").write_bytes(make_pdf([figure]))
+    for fake in fakes:
+        fake.texts = texts
+    try:
+        options = {"base_url": urls, "dpi": 72, "retry_backoff": 0.01, "ocr_pictures": True}
+        docs = list(documents(read_pages(str(folder), actors=2, **options)))
+        want = DotsOCRLoader(sorted(folder.iterdir()), **options).load()
+    finally:
+        for fake in fakes:
+            fake.texts = {}
+    assert [(d.page_content, d.metadata) for d in docs] == [(d.page_content, d.metadata) for d in want]
+    (table,) = [d for d in docs if d.metadata["category"] == "Table"]
+    assert table.metadata["pages"] == [0, 1]
+    (picture,) = [d for d in docs if d.metadata["category"] == "Picture"]
+    assert picture.metadata["caption"] == "Figure 5: caption."
+    assert picture.metadata["picture_text"] == "North hub"
+    for asked in ({"images": "base64"}, {"describe_pictures": lambda crop: "x"}):
+        with pytest.raises(ValueError, match="not available on Ray"):
+            read_pages(str(folder), base_url=urls, **asked)
+        with pytest.raises(ValueError, match="not available on Ray"):
+            next(documents(None, **asked))

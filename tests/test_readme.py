@@ -38,6 +38,15 @@ def test_every_setting_is_in_the_settings_table():
         assert f"`{name}`" in table, name
 
 
+def test_every_metadata_key_is_in_the_metadata_table():
+    from langchain_dotsocr.documents.metadata import KEYS
+
+    table = README.split("## Metadata", 1)[1].split("\n## ", 1)[0]
+    for shape, keys in KEYS.items():
+        for key in keys:
+            assert f"`{key}`" in table, (shape, key)
+
+
 def code_blocks():
     """(language, code) of every fenced block outside the Set up section."""
     before, rest = README.split("## Set up", 1)
@@ -79,6 +88,12 @@ def test_every_code_block_runs(base_url, tmp_path, monkeypatch):
         if shown:  # a block that shows its output: the output must be what it shows
             want, got = ast.literal_eval(shown.group(1)), ast.literal_eval(out.getvalue().strip())
             box_want, box_got = want.pop("bbox"), got.pop("bbox")
+            spans = want.pop("page_boxes"), got.pop("page_boxes")  # "page:box;...": its box too
+            for span in spans:
+                page, _, box = span.partition(":")
+                assert page == "0" and len(box.split(",")) == 4
+            box_want += [float(v) for v in spans[0][2:].split(",")]
+            box_got += [float(v) for v in spans[1][2:].split(",")]
             for key in ("element_id", "parent_id"):  # ids hash the file's bytes: their form only
                 assert str(uuid.UUID(want.pop(key))) and str(uuid.UUID(got.pop(key)))
             assert want == got

@@ -17,7 +17,7 @@ from tests.fakevllm import (
     FakeVLLM,
     FaultPlan,
     LatencyModel,
-    element_text,
+    element_content,
     expected_boxes_displayed,
     make_pdf,
     sample_page,
@@ -42,10 +42,9 @@ def pages_of(docs) -> list[int]:
 
 
 def expected(n: int):
+    pages = [expected_boxes_displayed(sample_page(i)) for i in range(n)]
     return sorted(
-        (i, b.category, "[Picture]" if b.category == "Picture" else element_text(b.category, b.n))
-        for i in range(n)
-        for b in expected_boxes_displayed(sample_page(i))
+        (i, b.category, element_content(b, boxes)) for i, boxes in enumerate(pages) for b in boxes
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from langchain_dotsocr.tables import parse_table, table_shape, teds
+from langchain_dotsocr.tables import join_tables, parse_table, table_rows, table_shape, teds
 from langchain_dotsocr.treedist import Node, tree_distance
 
 
@@ -106,3 +106,52 @@ def test_teds_ignores_wrappers_and_header_tags_but_not_spans_or_text():
     # A span changed: the cell relabelled, whatever its text.
     assert teds(TABLE, TABLE.replace('colspan="4"', 'colspan="3"')) == pytest.approx(1 - 1 / size)
     assert teds(TABLE, "no table here") == 0.0
+
+
+# -- Tables across pages ----------------------------------------------------------------
+
+
+def test_a_repeated_header_is_dropped_and_the_rows_run_on():
+    first = "<table><thead><tr><th>A</th><th>B</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>"
+    again = "<table><thead><tr><th>A</th><th>B</th></tr></thead><tbody><tr><td>3</td><td>4</td></tr></tbody></table>"
+    joined = join_tables(first, again)
+    assert joined == (
+        "<table><thead><tr><th>A</th><th>B</th></tr></thead>"
+        "<tbody><tr><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr></tbody></table>"
+    )
+    plain = "<table><tr><td>3</td><td>4</td></tr></table>"  # no header on the second page
+    assert join_tables(first, plain) == joined
+
+
+def test_a_header_of_two_rows_repeated_in_the_body_rows_is_dropped_too():
+    head = '<tr><th colspan="2">Sales</th></tr><tr><th>Q1</th><th>Q2</th></tr>'
+    first = f"<table>{head}<tr><td>1</td><td>2</td></tr></table>"
+    second = f"<table>{head}<tr><td>3</td><td>4</td></tr></table>"
+    joined = join_tables(first, second)
+    assert joined is not None and joined.count("Sales") == 1 and joined.count("Q1") == 1
+    assert table_shape(joined) == (4, 2)
+
+
+def test_a_first_row_that_only_looks_like_the_header_in_part_is_kept():
+    first = "<table><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td></tr></table>"
+    second = "<table><tr><td>A</td><td>x</td></tr></table>"
+    assert table_shape(join_tables(first, second)) == (3, 2)
+
+
+def test_tables_of_other_widths_or_without_rows_do_not_join():
+    two = "<table><tr><td>1</td><td>2</td></tr></table>"
+    three = "<table><tr><td>1</td><td>2</td><td>3</td></tr></table>"
+    assert join_tables(two, three) is None
+    assert join_tables(two, "no table here") is None
+    assert join_tables(two, "<table><tr><td>1<td>2</table>") is None  # rows never closed
+    spans = '<table><tr><td colspan="2">1</td><td>3</td></tr></table>'
+    assert join_tables(three, spans) is not None  # spans counted: three columns
+
+
+def test_table_rows_keep_each_row_as_written():
+    html = '<table><thead><tr><th>A</th></tr></thead><tbody><tr><td rowspan="2">1<br>x</td></tr></tbody></table>'
+    rows = table_rows(html)
+    assert rows is not None
+    assert rows.head == ("<tr><th>A</th></tr>",)
+    assert rows.body == ('<tr><td rowspan="2">1<br>x</td></tr>',)
+    assert table_rows("<table><tr><td><table><tr><td>1</td></tr></table></td></tr></table>") is None

@@ -83,6 +83,8 @@ def test_metadata_is_store_ready_and_the_same_keys_everywhere(report):
         for key, value in doc.metadata.items():
             if key == "bbox":
                 assert len(value) == 4 and all(type(v) is float for v in value)
+            elif key == "pages":  # the pages an element spans: a table joined over pages
+                assert value and all(type(v) is int for v in value)
             else:
                 assert type(value) in (str, int, float, bool), (key, value)
     assert report[0].metadata["page_width"] == 612.0

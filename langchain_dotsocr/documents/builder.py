@@ -11,20 +11,22 @@ from ..identity import SourceId
 from ..pages import PageInfo
 from ..read import PageResult
 from ..settings import DotsOCRSettings
+from .captions import Captions
 from .headings import Sections
 from .labels import PageLabels
 from .markdown import PAGE_SEPARATOR, element_content, page_markdown
 from .metadata import Metadata, Shape
-from .page import Item, Page, make_page
+from .page import Item, Origin, Page, make_page
 from .steps import Step
+from .tablejoin import TableJoin
 
 
 class DocumentBuilder:
     """Builds the Documents of one source from its page results, which must come in order.
 
-    Each page goes through the steps (:mod:`.headings`, :mod:`.labels`), which may keep
-    state across pages; a page leaves as soon as no step asks to see the next page first, so
-    at most one page is ever held back.
+    Each page goes through the steps (:mod:`.headings`, :mod:`.captions`, :mod:`.labels`,
+    :mod:`.tablejoin`), which may keep state across pages; a page leaves as soon as no step
+    asks to see the next page first, so at most one page is ever held back.
     """
 
     def __init__(self, settings: DotsOCRSettings, model: str, source: SourceId) -> None:
@@ -40,7 +42,10 @@ class DocumentBuilder:
             else "element"
         )
         self.sections = Sections()
-        self.steps: list[Step] = [self.sections, PageLabels()]
+        # Labels before the table join: a joined table takes its first page's final label.
+        self.steps: list[Step] = [self.sections, Captions(), PageLabels()]
+        if settings.merge_tables:
+            self.steps.append(TableJoin(join=self.shape == "element"))
         self._held: Page | None = None
         self._markdown: list[str] = []  # single mode: each page's Markdown
         self._first: PageInfo | None = None
@@ -111,8 +116,10 @@ class DocumentBuilder:
         for item in page.items:
             if item.category in self.excluded:
                 continue
+            where = item.origin or Origin(page.info, page.label)
+            figure = item.figure
             meta = replace(
-                self._where(page.info, page.label, item.category, item.id),
+                self._where(where.info, where.label, item.category, item.id),
                 extraction=item.element.extraction,
                 element_index=item.position,
                 parent_id=item.parent_id,
@@ -121,6 +128,15 @@ class DocumentBuilder:
                 section_path=item.section_path,
                 heading_level=item.heading_level,
                 text_as_html=item.text if item.category == "Table" else "",
+                caption=item.caption,
+                footnotes=item.footnotes,
+                belongs_to=item.belongs_to,
+                picture_description=figure.description,
+                picture_text=item.text if item.category == "Picture" else "",
+                image_path=figure.image_path,
+                image_base64=figure.image_base64,
+                image_mime_type=figure.image_mime_type,
+                spans=item.spans,
             )
             docs.append(
                 Document(element_content(item), metadata=meta.for_shape("element"), id=item.id)

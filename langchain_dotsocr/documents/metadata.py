@@ -1,9 +1,10 @@
 """Document metadata that every vector store takes: the keys of each mode, always all of them.
 
-Values are str, int, float or bool; ``bbox`` is a list of four floats (:func:`flatten_bbox`
-makes it four scalar keys). Nothing is ``None``, nested or an empty list. Every Document of a
-mode has the same keys, Error Documents included, because some stores (LanceDB) fix their
-schema from the first batch and refuse a Document with other keys.
+Values are str, int, float or bool; ``bbox`` is a list of four floats and ``pages`` a list of
+page indices (:func:`flatten_bbox` makes them scalars). Nothing is ``None``, nested or an
+empty list. Every Document of a mode has the same keys, Error Documents included, because
+some stores (LanceDB) fix their schema from the first batch and refuse a Document with other
+keys.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ KEYS: dict[Shape, tuple[str, ...]] = {
         "section_path",
         "heading_level",
         "text_as_html",
+        "caption",
+        "footnotes",
+        "belongs_to",
+        "picture_description",
+        "picture_text",
+        "image_path",
+        "image_base64",
+        "image_mime_type",
+        "pages",
+        "page_boxes",
         *_ERROR,
     ),
     "page": (*(_WHERE + _PAGE + _READ), "extraction", "category", "element_id", *_ERROR),
@@ -69,6 +80,17 @@ class Metadata:
     section_path: str = ""
     heading_level: int = 0
     text_as_html: str = ""
+    caption: str = ""
+    footnotes: str = ""
+    belongs_to: str = ""
+    picture_description: str = ""
+    picture_text: str = ""
+    image_path: str = ""
+    image_base64: str = ""
+    image_mime_type: str = ""
+    # Every page and box the element spans (a table joined across pages: one per part);
+    # empty: its own page and box.
+    spans: tuple[tuple[int, Box], ...] = ()
 
     def for_shape(self, shape: Shape) -> dict[str, Any]:
         """The metadata dict of a Document of ``shape``, coordinates rounded."""
@@ -76,14 +98,26 @@ class Metadata:
         values["bbox"] = [round(float(v), DECIMALS) for v in self.bbox]
         values["page_width"] = round(float(self.page_width), DECIMALS)
         values["page_height"] = round(float(self.page_height), DECIMALS)
+        spans = self.spans or ((self.page, self.bbox),)
+        values["pages"] = [page for page, _ in spans]
+        values["page_boxes"] = "" if self.category == "Error" else page_boxes(spans)
         return {key: values[key] for key in KEYS[shape]}
 
 
-def flatten_bbox(documents: Iterable[Document]) -> list[Document]:
-    """Copies of ``documents`` whose ``bbox`` list is replaced by four float keys.
+def page_boxes(spans: tuple[tuple[int, Box], ...]) -> str:
+    """Pages and boxes as one string: ``"0:72.0,600.0,540.0,760.0;1:72.0,40.0,540.0,300.0"``."""
+    return ";".join(
+        f"{page}:" + ",".join(str(round(float(v), DECIMALS)) for v in box) for page, box in spans
+    )
 
-    ``bbox_x0``, ``bbox_y0``, ``bbox_x1``, ``bbox_y1``: for vector stores that take only
-    scalar metadata. The Documents keep their ``id``.
+
+def flatten_bbox(documents: Iterable[Document]) -> list[Document]:
+    """Copies of ``documents`` whose metadata holds scalars only, for vector stores that take
+    nothing else.
+
+    The ``bbox`` list is replaced by four float keys ``bbox_x0``, ``bbox_y0``, ``bbox_x1``,
+    ``bbox_y1``, and the ``pages`` list by a string of the pages joined by commas (``"3,4"``).
+    The Documents keep their ``id``.
     """
     out = []
     for doc in documents:
@@ -91,5 +125,7 @@ def flatten_bbox(documents: Iterable[Document]) -> list[Document]:
         box = meta.pop("bbox", None)
         if box is not None:
             meta.update(zip(("bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1"), box, strict=True))
+        if isinstance(meta.get("pages"), list):
+            meta["pages"] = ",".join(str(p) for p in meta["pages"])
         out.append(Document(page_content=doc.page_content, metadata=meta, id=doc.id))
     return out

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..crops import Figure
 from ..identity import SourceId
-from ..layout import Element
+from ..layout import Box, Element
 from ..pages import PageInfo
 from ..read import PageResult
 from ..sanitize import clean_table, safe_formula, safe_markdown
 
 HEADINGS = ("Title", "Section-header")
+NO_FIGURE = Figure()
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,28 @@ class Item:
     section: str = ""
     section_path: str = ""
     parent_id: str = ""
+    caption: str = ""  # a Picture's or Table's linked captions (see .captions)
+    footnotes: str = ""  # a Table's linked footnotes
+    belongs_to: str = ""  # a Caption's or Footnote's figure (its id)
+    figure: Figure = NO_FIGURE  # its crop and description, where asked (see ..crops)
+    # A table joined across pages (see .tables): every part's page and box, in order.
+    spans: tuple[tuple[int, Box], ...] = ()
+    # Where the item is from when it stands among another page's items (a joined table).
+    origin: Origin | None = None
+    continues: bool = False  # page mode: a table that goes on at the top of the next page
+    continued: bool = False  # page mode: the rest of a table from the previous page
 
     @property
     def category(self) -> str:
         return self.element.category
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The page an item belongs to, when it is emitted among the items of a later page."""
+
+    info: PageInfo
+    label: str
 
 
 @dataclass
@@ -65,7 +85,13 @@ def make_page(result: PageResult, source: SourceId, sanitize_tables: bool) -> Pa
         text = safe_markdown(result.text, tables=sanitize_tables)
         return Page(info, result.extraction, text=text)
     items = [
-        Item(e, i, source.element(info.index, i), safe_text(e, sanitize_tables))
+        Item(
+            e,
+            i,
+            source.element(info.index, i),
+            safe_text(e, sanitize_tables),
+            figure=result.figures.get(i, NO_FIGURE),
+        )
         for i, e in enumerate(result.elements)
     ]
     return Page(info, result.extraction, items)

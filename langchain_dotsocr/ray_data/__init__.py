@@ -39,7 +39,7 @@ from ..pipeline import geometry_for
 from ..servers import Servers
 from ..settings import DotsOCRSettings
 from .engines import engine_request, result_of_answer
-from .output import document_rows, documents
+from .output import document_rows, documents, without_figures
 from .reader import READER_CPUS, ROWS_PER_ACTOR, PageReader
 from .rows import PAGE_ROW, render_pages
 
@@ -66,13 +66,16 @@ def read_pages(
             reads).
         actors: readers in the pool; each keeps up to :data:`ROWS_PER_ACTOR` pages in flight,
             so ``actors * 16`` should cover what the servers run at once.
-        **settings: the loader's settings (``base_url`` with several servers, ``dpi``, ...).
-            ``max_concurrency`` is per actor, and defaults to :data:`ROWS_PER_ACTOR`.
+        **settings: the loader's settings (``base_url`` with several servers, ``dpi``,
+            ``ocr_pictures``, ...). ``max_concurrency`` is per actor, and defaults to
+            :data:`ROWS_PER_ACTOR`. ``images`` and ``describe_pictures`` are refused with a
+            ``ValueError``: crops are cut from the source file after a page is read, and the
+            rows do not carry the file (use :class:`DotsOCRLoader` for them).
 
     The servers are discovered once here, on the driver, to size the pages for the smallest
     context; each actor discovers them again for its own client.
     """
-    s = DotsOCRSettings(**settings)
+    s = without_figures(DotsOCRSettings(**settings))
     if s.max_concurrency is None:
         s = s.model_copy(update={"max_concurrency": ROWS_PER_ACTOR})
     geometry, model = asyncio.run(_discover(s))

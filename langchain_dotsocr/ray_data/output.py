@@ -17,10 +17,24 @@ from ..settings import DotsOCRSettings
 from .rows import page_info, page_result, row_error
 
 
+def without_figures(s: DotsOCRSettings) -> DotsOCRSettings:
+    """``s``, refused if it asks for crops or descriptions: a crop is cut from the source file
+    at the render resolution after its page is read, and result rows do not carry the file."""
+    if s.images is not None or s.describe_pictures is not None:
+        raise ValueError(
+            "images= and describe_pictures= are not available on Ray: crops are cut from the "
+            "source file after its page is read, and the rows of the Ray pipeline do not carry "
+            "the file. Use DotsOCRLoader for them (ocr_pictures=, captions and tables joined "
+            "across pages work on Ray)"
+        )
+    return s
+
+
 def documents(results: ray.data.Dataset, **settings: Any) -> Iterator[Document]:
     """The Documents of result rows, on the driver, in source and page order, exactly as the
-    loader makes them (sections carried across pages); failed pages follow ``on_error``."""
-    s = DotsOCRSettings(**settings)
+    loader makes them (sections carried across pages, captions linked, tables joined across
+    pages); failed pages follow ``on_error``."""
+    s = without_figures(DotsOCRSettings(**settings))
     rows = results.sort(["source", "page"]).iter_rows()
     for _, group in itertools.groupby(rows, key=lambda r: r["source"]):
         yield from _source_documents(list(group), s)
@@ -53,7 +67,7 @@ def document_rows(results: ray.data.Dataset, **settings: Any) -> ray.data.Datase
     """One row per Document (``page_content``, ``id`` and each metadata key as a column), made
     by Ray per source, for ``write_parquet`` or ``write_json``; failed pages follow
     ``on_error`` (``"raise"`` is taken as ``"mark"``: a dataset keeps its errors as rows)."""
-    s = DotsOCRSettings(**settings)
+    s = without_figures(DotsOCRSettings(**settings))
     if s.on_error == "raise":
         s = s.model_copy(update={"on_error": "mark"})
     return results.groupby("source").map_groups(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..crops import Figure
 from ..encode import EncodedImage, ImageFormat, encode_image
 from ..layout import Element
 from ..pages import PageImage, PageInfo
@@ -59,6 +60,8 @@ class PageResult:
     extraction: str = "layout"
     problems: list[str] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
+    # By element index: crops and descriptions (never cached: cut again from the page).
+    figures: dict[int, Figure] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:

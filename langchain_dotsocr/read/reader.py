@@ -12,6 +12,7 @@ from ..servers import Servers
 from ..settings import DotsOCRSettings
 from .context import Offload, PageContext, _inline
 from .page import PageResult, Prepared
+from .pictures import read_picture_texts
 from .reading import Reading, better
 from .steps import STEPS, State, Step
 
@@ -54,7 +55,10 @@ class Reader:
             state.done.append(step.name)
             if reading is not None and better(reading, state.best):
                 state.best = reading
-        return self._finish(ctx, state.best)
+        best = state.best
+        if self.settings.ocr_pictures and best is not None and best.text is None:
+            best = await read_picture_texts(ctx, best)
+        return self._finish(ctx, best)
 
     async def _later(self, step: Step, state: State) -> Reading | None:
         """A fallback step; a page-level error ends the step, not the page."""

@@ -76,10 +76,14 @@ def says(element: Element) -> str | None:
 
 
 def cell(element: Element, with_text: bool = True) -> dict[str, object]:
-    """One layout cell as the model writes it: bbox, category, and text unless a Picture."""
+    """One layout cell as the model writes it: bbox, category, and text unless a Picture.
+
+    dots.ocr never transcribes a Picture in a layout answer, even one with words drawn in it
+    (``FakeVLLM.texts``): those words come back only to the grounding prompt.
+    """
     out: dict[str, object] = {"bbox": list(element.bbox), "category": element.category}
     text = says(element)
-    if with_text and text is not None:
+    if with_text and text is not None and element.category != "Picture":
         out["text"] = text
     return out
 

@@ -165,6 +165,18 @@ def element_text(category: str, n: int, rows: int = 1) -> str | None:
     return text
 
 
+def element_content(box: Box, boxes: Sequence[Box], captions: bool = True) -> str:
+    """The ``page_content`` an element-mode Document of ``box`` should have on a page of
+    ``boxes``: the element's text; for a Picture, the text of its caption (by the scenes'
+    convention, Caption n captions Picture n on one page) or ``[Picture]`` without one (or
+    with ``captions`` False, for a page where the caption cannot be linked)."""
+    if box.category != "Picture":
+        return element_text(box.category, box.n, box.rows) or ""
+    if captions and any(b.category == "Caption" and b.n == box.n for b in boxes):
+        return element_text("Caption", box.n) or ""
+    return "[Picture]"
+
+
 def table_rows(n: int, indices: Sequence[int] | range) -> list[str]:
     """Rows ``indices`` of the striped Table n: row 0 is its header."""
     return [

@@ -1,0 +1,187 @@
+"""Pictures described by a vision model (``describe_pictures=``), so a figure is found by text.
+
+The describer is any LangChain chat model that takes images (it gets one user message: the
+prompt as text and the crop as an ``image_url`` data URL, LangChain's multimodal form) or a
+plain async callable that takes a :class:`.crops.Crop` and returns the description. Calls run
+concurrently, at most ``max_concurrency`` at once (16 when it is left to the loader), each
+within ``page_timeout`` seconds. A
+failure or a time-out costs the description, not the page: it is logged with the source, the
+page and the element, with the describer's secrets (its ``SecretStr`` fields) and any image
+data taken out of the message.
+
+With ``cache_dir`` a description is stored under a key of the crop's pixels, its caption and
+the describer (a chat model's parameters as LangChain's own LLM cache keys them, secrets left
+out; a callable's qualified name), so a re-run pays for none again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import json
+import logging
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage
+from pydantic import BaseModel, SecretStr
+
+from .crops import Crop, Describer
+from .sanitize import safe_markdown
+
+if TYPE_CHECKING:
+    from .cache import PageCache
+
+logger = logging.getLogger("langchain_dotsocr")
+
+#: What a chat model is asked, with the crop; the caption follows when the picture has one.
+DESCRIBE_PROMPT = (
+    "Describe this picture from a document in two to four sentences, for search: what it "
+    "shows; for a chart or a diagram, its kind, its axes or parts, its labels and the main "
+    "values or trend. Answer with the description only."
+)
+_DATA_URL = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
+_MASK = "**********"
+MAX_REASON = 300  # characters of a describer's error kept in the log line
+
+
+def prompt_of(crop: Crop) -> str:
+    """The text a chat model gets with ``crop``."""
+    if crop.caption:
+        return f"{DESCRIBE_PROMPT}\nIts caption in the document: {crop.caption}"
+    return DESCRIBE_PROMPT
+
+
+def answer_text(message: BaseMessage) -> str:
+    """The text of a chat model's answer, whether its content is a string or content blocks."""
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts = []
+    for part in content:
+        if isinstance(part, str):
+            parts.append(part)
+        elif isinstance(part, dict) and part.get("type") == "text":
+            parts.append(str(part.get("text", "")))
+    return "".join(parts)
+
+
+def _secrets(value: object, depth: int = 2) -> Iterator[str]:
+    """The values of ``SecretStr`` fields of a pydantic object (a chat model), and of the
+    pydantic objects it holds, ``depth`` levels down."""
+    if not isinstance(value, BaseModel) or depth < 0:
+        return
+    for _name, field in value:
+        if isinstance(field, SecretStr):
+            secret = field.get_secret_value()
+            if secret:
+                yield secret
+        else:
+            yield from _secrets(field, depth - 1)
+
+
+class PictureDescriber:
+    """Describes crops with a chat model or a callable, bounded, cached, never failing a page."""
+
+    def __init__(
+        self,
+        describer: Describer,
+        *,
+        limit: int,
+        timeout: float,
+        cache: PageCache | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self.describer = describer
+        self.timeout = timeout
+        self.cache = cache
+        self._slots = asyncio.Semaphore(limit)
+        self._secrets = tuple(s for s in (*secrets, *_secrets(describer)) if s)
+        self._identity = _identity(describer)
+        self._runs: dict[str, asyncio.Future[str]] = {}  # by key: each picture once a run
+
+    def key(self, crop: Crop) -> str:
+        """The cache key of ``crop``'s description by this describer."""
+        parts = {
+            "describer": self._identity,
+            "prompt": DESCRIBE_PROMPT if isinstance(self.describer, BaseChatModel) else "",
+            "caption": crop.caption,
+            "png": hashlib.sha256(crop.png).hexdigest(),
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+    async def __call__(self, crop: Crop) -> str:
+        """The description of ``crop`` (Markdown made safe), ``""`` when it failed. A picture
+        seen again in the run (a logo on every page) is described once."""
+        key = self.key(crop)
+        task = self._runs.get(key)
+        if task is None:
+            task = self._runs[key] = asyncio.ensure_future(self._describe(crop, key))
+        return await task
+
+    async def _describe(self, crop: Crop, key: str) -> str:
+        if self.cache and (known := self.cache.text(key)) is not None:
+            return known
+        try:
+            async with self._slots, asyncio.timeout(self.timeout):
+                text = await self._ask(crop)
+        except TimeoutError:
+            self._log(crop, f"no description within page_timeout={self.timeout:g}s")
+            return ""
+        except Exception as exc:  # any describer's failure costs the description alone
+            self._log(crop, f"{type(exc).__name__}: {exc}")
+            return ""
+        text = safe_markdown(text.strip())
+        if self.cache and text:
+            try:
+                self.cache.put_text(key, text)
+            except OSError as exc:
+                logger.warning("a picture description was not cached (%s)", exc)
+        return text
+
+    async def _ask(self, crop: Crop) -> str:
+        if isinstance(self.describer, BaseChatModel):
+            content: list[str | dict[str, Any]] = [
+                {"type": "text", "text": prompt_of(crop)},
+                {"type": "image_url", "image_url": {"url": crop.data_url}},
+            ]
+            answer = await self.describer.ainvoke([HumanMessage(content=content)])
+            return answer_text(answer)
+        said: object = self.describer(crop)
+        if inspect.isawaitable(said):  # an async callable (a plain function works too)
+            said = await said
+        if not isinstance(said, str):
+            raise TypeError(f"the describer returned {type(said).__name__}, not str")
+        return said
+
+    def _log(self, crop: Crop, reason: str) -> None:
+        reason = _DATA_URL.sub("data:...", reason)
+        for secret in self._secrets:
+            reason = reason.replace(secret, _MASK)
+        if len(reason) > MAX_REASON:
+            reason = reason[:MAX_REASON] + "..."
+        logger.warning(
+            "%s, page %d (page=%d): the %s at element_index %d was not described (%s)",
+            crop.source,
+            crop.page + 1,
+            crop.page,
+            crop.category,
+            crop.element_index,
+            reason,
+        )
+
+
+def _identity(describer: Describer) -> str:
+    """What tells one describer from another for the cache, without its secrets."""
+    if isinstance(describer, BaseChatModel):
+        try:
+            # LangChain's own LLM cache keys a model by this: its parameters, secrets left out.
+            return hashlib.sha256(describer._get_llm_string().encode()).hexdigest()
+        except Exception:  # a model LangChain cannot serialise: its class alone
+            return f"{type(describer).__module__}.{type(describer).__qualname__}"
+    module = getattr(describer, "__module__", "") or ""
+    name = getattr(describer, "__qualname__", None) or type(describer).__qualname__
+    return f"{module}.{name}"

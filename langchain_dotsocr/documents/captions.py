@@ -1,0 +1,156 @@
+"""Captions and table footnotes linked to the Picture or Table they belong to.
+
+A Caption belongs to a Picture or Table of its page (its *figure*) when:
+
+1. it lies above or below the figure (by at most half its own height into it), overlapping
+   it horizontally by at least half the narrower of the two;
+2. the gap between them is at most :data:`MAX_GAP` of the page's height;
+3. no other element (page headers and footers aside) lies in that gap, across their common
+   width: a caption never reaches across text;
+4. its label, when it has one, names the figure's kind (``Figure 2``, ``Fig.``, ``Abb.``,
+   ``Рис.``, ``图`` for pictures; ``Table 2``, ``Tab.``, ``Таблица``, ``表`` for tables);
+5. of the figures that pass, it is nearest to this one; on a tie, a picture takes the
+   caption below it and a table the caption above it, as documents print them.
+
+A figure may get several captions (a title above, a note below): they are joined, in reading
+order, by a line break. A Footnote belongs to a table when it follows the table in reading
+order (only the table's own captions or earlier such footnotes between), lies below it,
+overlaps it horizontally as above, and is within :data:`MAX_GAP` of the table or of the
+footnote above it. A caption with no figure stays a plain Caption.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ..layout import Element
+from .page import Page
+from .steps import Step
+
+FIGURES = ("Picture", "Table")
+FURNITURE = ("Page-header", "Page-footer")
+#: The largest gap between a caption (or footnote) and its figure, as a share of page height.
+MAX_GAP = 0.06
+MIN_OVERLAP = 0.5  # of the narrower box's width
+
+_KINDS = (
+    (re.compile(r"(?:fig(?:ure)?s?|abb(?:ildung)?|рис(?:унок)?|chart|plate)\b", re.I), "Picture"),
+    (re.compile(r"(?:tab(?:le|elle|la|leau)?s?|табл(?:ица)?)\b", re.I), "Table"),
+    (re.compile(r"[图圖]"), "Picture"),
+    (re.compile(r"表"), "Table"),
+)
+
+
+def caption_kind(text: str | None) -> str | None:
+    """The kind of figure a caption's label names (``"Picture"``, ``"Table"``), if any."""
+    plain = re.sub(r"^[\s#*_>\-]+", "", text or "")
+    for pattern, kind in _KINDS:
+        if pattern.match(plain):
+            return kind
+    return None
+
+
+def _overlaps(a: Element, b: Element) -> bool:
+    common = min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0])
+    narrower = min(a.bbox[2] - a.bbox[0], b.bbox[2] - b.bbox[0])
+    return narrower > 0 and common >= MIN_OVERLAP * narrower
+
+
+def _gap(note: Element, figure: Element) -> tuple[float, str] | None:
+    """How far ``note`` lies above or below ``figure``, and on which side; None if neither."""
+    slack = (note.bbox[3] - note.bbox[1]) / 2
+    if note.bbox[3] <= figure.bbox[1] + slack:
+        return max(0.0, figure.bbox[1] - note.bbox[3]), "above"
+    if note.bbox[1] >= figure.bbox[3] - slack:
+        return max(0.0, note.bbox[1] - figure.bbox[3]), "below"
+    return None
+
+
+def _blocked(note: int, figure: int, elements: Sequence[Element]) -> bool:
+    """Whether an element other than the two lies between them, across their common width."""
+    a, b = elements[note].bbox, elements[figure].bbox
+    left, right = max(a[0], b[0]), min(a[2], b[2])
+    top, bottom = (a[3], b[1]) if a[1] < b[1] else (b[3], a[1])
+    for k, other in enumerate(elements):
+        if k in (note, figure) or other.category in FURNITURE:
+            continue
+        x0, y0, x1, y1 = other.bbox
+        if x0 < right and x1 > left and top < (y0 + y1) / 2 < bottom:
+            return True
+    return False
+
+
+def link_captions(elements: Sequence[Element], page_height: float) -> dict[int, int]:
+    """For each caption that belongs to a figure, the figure: indices into ``elements``."""
+    links: dict[int, int] = {}
+    for c, caption in enumerate(elements):
+        if caption.category != "Caption":
+            continue
+        kind = caption_kind(caption.text)
+        best: tuple[float, int, int] | None = None
+        for f, figure in enumerate(elements):
+            if figure.category not in FIGURES or (kind and figure.category != kind):
+                continue
+            placed = _gap(caption, figure)
+            if placed is None or not _overlaps(caption, figure):
+                continue
+            gap, side = placed
+            if gap > MAX_GAP * page_height or _blocked(c, f, elements):
+                continue
+            usual = "below" if figure.category == "Picture" else "above"
+            key = (gap, 0 if side == usual else 1, f)
+            if best is None or key < best:
+                best = key
+        if best is not None:
+            links[c] = best[2]
+    return links
+
+
+def link_footnotes(
+    elements: Sequence[Element], page_height: float, captions: dict[int, int]
+) -> dict[int, int]:
+    """For each footnote that directly follows a table, the table: indices into ``elements``."""
+    links: dict[int, int] = {}
+    for t, table in enumerate(elements):
+        if table.category != "Table":
+            continue
+        last = table
+        for k in range(t + 1, len(elements)):
+            element = elements[k]
+            if element.category in FURNITURE or captions.get(k) == t:
+                continue
+            placed = _gap(element, last) if element.category == "Footnote" else None
+            if (
+                placed is None
+                or placed[1] != "below"
+                or placed[0] > MAX_GAP * page_height
+                or not _overlaps(element, table)
+            ):
+                break
+            links[k] = t
+            last = element
+    return links
+
+
+class Captions(Step):
+    """Links each page's captions and table footnotes to their figures (see the module)."""
+
+    def arrive(self, page: Page) -> None:
+        elements = [it.element for it in page.items]
+        height = page.info.height
+        captions = link_captions(elements, height)
+        footnotes = link_footnotes(elements, height, captions)
+        items = list(page.items)
+        for n, f in sorted(captions.items()):
+            items[n] = replace(items[n], belongs_to=items[f].id)
+            items[f] = replace(items[f], caption=_joined(items[f].caption, items[n].text))
+        for n, f in sorted(footnotes.items()):
+            items[n] = replace(items[n], belongs_to=items[f].id)
+            items[f] = replace(items[f], footnotes=_joined(items[f].footnotes, items[n].text))
+        page.items = items
+
+
+def _joined(before: str, text: str) -> str:
+    return "\n".join(filter(None, (before, text)))
