@@ -36,6 +36,8 @@ CATEGORIES = (
     "Text",
     "Title",
 )
+#: The running header and footer of a page: repeated on every page, not part of its text.
+PAGE_FURNITURE = ("Page-header", "Page-footer")
 
 
 def prompt_text(mode: str, box: tuple[int, int, int, int] | None = None) -> str:

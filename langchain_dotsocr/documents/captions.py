@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..layout import Element
+from ..prompts import PAGE_FURNITURE as FURNITURE
 from .page import Page
 from .steps import Step
 
 FIGURES = ("Picture", "Table")
-FURNITURE = ("Page-header", "Page-footer")
 #: The largest gap between a caption (or footnote) and its figure, as a share of page height.
 MAX_GAP = 0.06
 MIN_OVERLAP = 0.5  # of the narrower box's width

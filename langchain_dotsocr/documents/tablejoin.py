@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from ..prompts import PAGE_FURNITURE as FURNITURE
 from ..tables import join_tables
 from .page import Item, Origin, Page
 from .steps import Step
@@ -31,7 +32,6 @@ from .steps import Step
 #: How near the page's bottom a table must end, and the next page's table start, to be one
 #: table: a share of the page's height.
 NEAR_EDGE = 0.2
-FURNITURE = ("Page-header", "Page-footer")
 _CONTINUED = re.compile(
     r"\bcont(?:inued|inues|'?d|\.)|fortsetzung|\bforts\.|\bsuite\b|продолжение|续表|續表", re.I
 )
