@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,19 @@ def _bytes_of(source: Source, name: str | None) -> tuple[bytes, str]:
     return read_blob(Blob.from_path(source), label), label
 
 
+def _four_numbers(bbox: Sequence[float]) -> list[float] | None:
+    """The box as four finite floats (numpy's numbers too), or None."""
+    try:
+        values = list(bbox)
+    except TypeError:
+        return None
+    real = [isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values]
+    if len(values) != 4 or not all(real):
+        return None
+    floats = [float(v) for v in values]
+    return floats if all(math.isfinite(v) for v in floats) else None
+
+
 def _target(
     data: bytes,
     label: str,
@@ -132,18 +146,17 @@ def _target(
         if not -total <= page < total:
             raise PageError(f"there is no page={page}: it has {total} page(s)", source=label)
         index = page % total
-        rendered = pages.render(index, geometry)
+
+        def fail(reason: str) -> PageError:
+            return PageError(reason, source=label, page=index, total_pages=total)
+
+        values = _four_numbers(bbox)
+        if values is None:
+            raise fail(f"a box is four numbers x0, y0, x1, y1, not {bbox!r}")
+        rendered = pages.render(index, geometry)  # (the box is checked first: a render costs)
     finally:
         pages.close()
     info, image = rendered.info, rendered.image
-
-    def fail(reason: str) -> PageError:
-        return PageError(reason, source=label, page=index, total_pages=total)
-
-    values = list(bbox)
-    numbers = all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
-    if len(values) != 4 or not numbers:
-        raise fail(f"a box is four numbers x0, y0, x1, y1, not {values!r}")
     x0, y0 = max(0.0, float(values[0])), max(0.0, float(values[1]))
     x1, y1 = min(info.width, float(values[2])), min(info.height, float(values[3]))
     if x1 <= x0 or y1 <= y0:
