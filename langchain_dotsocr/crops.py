@@ -69,8 +69,9 @@ class Figure:
     description: str = ""
 
 
-#: A plain describer (``describe_pictures=``): a crop in, its description out.
-Describe = Callable[[Crop], Awaitable[str]]
+#: A plain describer (``describe_pictures=``): a crop in, its description out; an ``async``
+#: function, or a plain one (run in a worker thread).
+Describe = Callable[[Crop], Awaitable[str]] | Callable[[Crop], str]
 #: What ``describe_pictures=`` takes: a LangChain chat model that accepts images, or a
 #: :data:`Describe` callable.
 Describer = BaseChatModel | Describe

@@ -2,7 +2,9 @@
 
 The describer is any LangChain chat model that takes images (it gets one user message: the
 prompt as text and the crop as an ``image_url`` data URL, LangChain's multimodal form) or a
-plain async callable that takes a :class:`.crops.Crop` and returns the description. Calls run
+plain callable that takes a :class:`.crops.Crop` and returns the description (an ``async``
+function, or a plain one, which runs in a worker thread so that it blocks neither the run
+nor its time-out). Calls run
 concurrently, at most ``max_concurrency`` at once (16 when it is left to the loader), each
 within ``page_timeout`` seconds. A
 failure or a time-out costs the description, not the page: it is logged with the source, the
@@ -17,12 +19,14 @@ out; a callable's qualified name), so a re-run pays for none again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import json
 import logging
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
@@ -45,6 +49,8 @@ DESCRIBE_PROMPT = (
 )
 _DATA_URL = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
 _MASK = "**********"
+MIN_SECRET = 8  # a shorter string under a secret-sounding name is not masked all over a log
+_SECRET_NAME = re.compile(r"key|token|secret|passw|auth|credential|cookie", re.I)
 MAX_REASON = 300  # characters of a describer's error kept in the log line
 
 
@@ -70,17 +76,29 @@ def answer_text(message: BaseMessage) -> str:
 
 
 def _secrets(value: object, depth: int = 2) -> Iterator[str]:
-    """The values of ``SecretStr`` fields of a pydantic object (a chat model), and of the
-    pydantic objects it holds, ``depth`` levels down."""
+    """What may be a secret in a pydantic object (a chat model) and in the pydantic objects it
+    holds, ``depth`` levels down: ``SecretStr`` fields, plain strings under a secret-sounding
+    name, and such entries of its dicts (``default_headers={"Authorization": ...}``)."""
     if not isinstance(value, BaseModel) or depth < 0:
         return
-    for _name, field in value:
+    for name, field in value:
         if isinstance(field, SecretStr):
-            secret = field.get_secret_value()
-            if secret:
-                yield secret
+            yield field.get_secret_value()
+        elif isinstance(field, str) and len(field) >= MIN_SECRET and _SECRET_NAME.search(name):
+            yield field
+        elif isinstance(field, dict):
+            yield from _dict_secrets(field)
         else:
             yield from _secrets(field, depth - 1)
+
+
+def _dict_secrets(entries: dict[Any, Any]) -> Iterator[str]:
+    for key, item in entries.items():
+        if isinstance(item, SecretStr):
+            yield item.get_secret_value()
+        elif isinstance(item, str) and len(item) >= MIN_SECRET and _SECRET_NAME.search(str(key)):
+            yield item
+            yield from item.split()[1:]  # "Bearer sk-...": the token alone too
 
 
 class PictureDescriber:
@@ -150,8 +168,12 @@ class PictureDescriber:
             ]
             answer = await self.describer.ainvoke([HumanMessage(content=content)])
             return answer_text(answer)
-        said: object = self.describer(crop)
-        if inspect.isawaitable(said):  # an async callable (a plain function works too)
+        said: object
+        if _is_async(self.describer):
+            said = self.describer(crop)
+        else:  # a plain function: in a thread, so it blocks neither the run nor the time-out
+            said = await _in_thread(self.describer, crop)
+        if inspect.isawaitable(said):  # (also what a plain function may hand back)
             said = await said
         if not isinstance(said, str):
             raise TypeError(f"the describer returned {type(said).__name__}, not str")
@@ -172,6 +194,39 @@ class PictureDescriber:
             crop.element_index,
             reason,
         )
+
+
+async def _in_thread(function: Callable[[Crop], object], crop: Crop) -> object:
+    """``function(crop)`` in a daemon thread of its own: one that hangs past its time-out is
+    left behind, where a pool's thread would hold up the end of the run (asyncio waits for
+    its default executor) and the exit of the program."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[object] = loop.create_future()
+
+    def settle(result: object, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)
+
+    def run() -> None:
+        result, error = None, None
+        try:
+            result = function(crop)
+        except BaseException as exc:  # handed to the awaiting side, which logs it
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the run is over: nobody waits
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="dotsocr-describe", daemon=True).start()
+    return await done
+
+
+def _is_async(describer: object) -> bool:
+    call = getattr(describer, "__call__", None)  # noqa: B004 (an object with an async __call__)
+    return inspect.iscoroutinefunction(describer) or inspect.iscoroutinefunction(call)
 
 
 def _identity(describer: Describer) -> str:

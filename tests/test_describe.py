@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import pytest
 
@@ -85,6 +86,46 @@ def test_a_failing_describer_costs_the_description_not_the_page(fast, fake, capl
     assert model.api_key.get_secret_value() not in caplog.text  # the model's secret: masked
 
 
+def test_secrets_in_a_models_headers_stay_out_of_the_log(fast, fake, caplog):
+    spec, fake.texts = figures_page()
+    headers = {"Authorization": "Bearer sk-header-secret-42", "X-Team": "docs"}
+    model = FakeVisionModel(fail=True, default_headers=headers)
+    with caplog.at_level(logging.WARNING, logger="langchain_dotsocr"):
+        DotsOCRLoader(make_pdf([spec]), describe_pictures=model, **fast).load()
+    assert caplog.text.count("was not described") == 2
+    assert "sk-header-secret-42" not in caplog.text
+    assert "X-Team" in caplog.text and "docs" in caplog.text  # what is no secret is kept
+
+
+def test_a_plain_function_runs_in_a_thread_of_its_own(fast, fake, caplog):
+    spec, fake.texts = figures_page()
+    both = threading.Barrier(2, timeout=20)
+
+    def describe(crop: Crop) -> str:  # blocks until the other picture's call has begun too
+        both.wait()
+        return f"picture {crop.element_index}"
+
+    docs = DotsOCRLoader(make_pdf([spec]), describe_pictures=describe, **fast).load()
+    # On the event loop the first call would block the second: the barrier would break.
+    described = [d.metadata["picture_description"] for d in pictures(docs)]
+    assert len(described) == 2
+    assert described == [f"picture {d.metadata['element_index']}" for d in pictures(docs)]
+
+    hang = threading.Event()
+
+    def stuck(crop: Crop) -> str:
+        hang.wait(60)
+        return "never"
+
+    with caplog.at_level(logging.WARNING, logger="langchain_dotsocr"):
+        docs = DotsOCRLoader(make_pdf([sample_page(0)]), describe_pictures=stuck,
+                             page_timeout=1, **fast).load()
+    hang.set()
+    # Cut at the time-out, and the run ends without waiting for the stuck call.
+    assert pictures(docs)[0].page_content == "Figure 0: caption."
+    assert "no description within page_timeout=1s" in caplog.text
+
+
 def test_a_slow_describer_is_cut_at_page_timeout(fast, caplog):
     async def slow(crop: Crop) -> str:
         await asyncio.sleep(30)
@@ -125,6 +166,20 @@ def test_descriptions_come_from_the_cache_on_a_rerun(fast, fake, tmp_path):
 
     third = DotsOCRLoader(pdf, **(options | {"describe_pictures": other})).load()
     assert pictures(third)[0].metadata["picture_description"] == "another"
+
+
+def test_pictures_cut_only_to_be_described_are_not_handed_out(fast, fake, tmp_path):
+    spec, fake.texts = figures_page()
+
+    async def describe(crop: Crop) -> str:
+        return f"{crop.category} of {crop.width} px"
+
+    docs = DotsOCRLoader(make_pdf([spec]), describe_pictures=describe, images=tmp_path,
+                         image_categories=["Table"], **fast).load()
+    assert all(d.metadata["picture_description"] for d in pictures(docs))
+    assert all(not d.metadata["image_path"] for d in pictures(docs))  # Table asked, not Picture
+    (table,) = [d for d in docs if d.metadata["category"] == "Table"]
+    assert [p.name for p in tmp_path.iterdir()] == [table.metadata["image_path"].split("/")[-1]]
 
 
 def test_the_describer_stays_out_of_repr_dumps_and_ids(fast):

@@ -136,6 +136,7 @@ class FakeVisionModel(BaseChatModel):
     """
 
     api_key: SecretStr = SecretStr("sk-vision-secret-0123456789")
+    default_headers: dict[str, str] = {}  # noqa: RUF012 (as OpenAI's models take them)
     fail: bool = False
     prompts: list[str] = []  # noqa: RUF012 (pydantic copies the default per instance)
 
@@ -151,7 +152,10 @@ class FakeVisionModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         if self.fail:
-            raise RuntimeError(f"401 invalid key {self.api_key.get_secret_value()}")
+            raise RuntimeError(
+                f"401 invalid key {self.api_key.get_secret_value()} "
+                f"(sent with {self.default_headers})"
+            )
         parts = messages[-1].content
         blocks = [p for p in parts if isinstance(p, dict)]
         urls = [p["image_url"]["url"] for p in blocks if p.get("type") == "image_url"]
