@@ -9,6 +9,12 @@ import os
 import tempfile
 from pathlib import Path
 
+# mkstemp makes files only their owner may read; a file written here gets the mode any file
+# the user writes would get (a web server serving the crops runs as another user).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+MODE = 0o666 & ~_UMASK
+
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` (its folder is made if missing)."""
@@ -17,6 +23,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

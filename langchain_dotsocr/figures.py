@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ class Figures:
         if settings.describe_pictures is not None:
             cropped.add("Picture")
         self.categories = frozenset(cropped - excluded)
-        self.folder = Path(settings.image_folder).resolve() if settings.image_folder else None
+        self.folder = _writable(settings.image_folder) if settings.image_folder else None
         self.describer = (
             PictureDescriber(
                 settings.describe_pictures,
@@ -75,9 +76,9 @@ class Figures:
         return [i for i, e in enumerate(result.elements) if e.category in self.categories]
 
     async def of_page(
-        self, result: PageResult, digest: str, cut: Cut, offload: Offload
+        self, result: PageResult, key: str, cut: Cut, offload: Offload
     ) -> dict[int, Figure]:
-        """The figures of a read page, by element index."""
+        """The figures of a read page, by element index (``key``: its source's id key)."""
         wanted = self.wanted(result)
         if not wanted:
             return {}
@@ -105,7 +106,7 @@ class Figures:
         ]
         out = {}
         for crop in crops:
-            out[crop.element_index] = await self._kept(crop, digest, offload)
+            out[crop.element_index] = await self._kept(crop, key, offload)
         if self.describer is not None:
             pictures = [c for c in crops if c.category == "Picture"]
             descriptions = await asyncio.gather(*(self.describer(c) for c in pictures))
@@ -116,13 +117,13 @@ class Figures:
                 )
         return out
 
-    async def _kept(self, crop: Crop, digest: str, offload: Offload) -> Figure:
-        """Where the crop is kept: a file, base64, or (asked for a description only) nowhere."""
-        if self.settings.images is None:
+    async def _kept(self, crop: Crop, key: str, offload: Offload) -> Figure:
+        """Where the crop is kept: a file, base64, or (cut for a description only) nowhere."""
+        if self.settings.images is None or crop.category not in self.settings.image_categories:
             return Figure()
         if self.folder is None:
             return Figure(image_base64=crop.base64, image_mime_type=MIME_TYPE)
-        path = self.folder / crop_file_name(crop.source, digest, crop.page, crop.element_index)
+        path = self.folder / crop_file_name(crop.source, key, crop.page, crop.element_index)
         try:
             await offload(write_atomically, path, crop.png)
         except OSError as exc:
@@ -132,6 +133,21 @@ class Figures:
             )
             return Figure()
         return Figure(image_path=os.fspath(path), image_mime_type=MIME_TYPE)
+
+
+def _writable(folder: str) -> Path:
+    """The crops' folder, made and tried once: a folder that cannot be written is said when
+    the run starts, not as one warning per crop (which the CLI does not show)."""
+    path = Path(folder).resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        message = f"images={folder!r}: crops cannot be written there ({reason})"
+        raise OSError(exc.errno, message) from exc
+    return path
 
 
 def _caption(result: PageResult, captions: dict[int, int], figure: int) -> str:

@@ -113,7 +113,6 @@ class _Source:
     name: str
     document: PageDocument
     identity: SourceId
-    digest: str  # the hash of its bytes, for the names of its crop files
     users: int = 0  # pages in flight
     scheduled: bool = False
     closed: bool = False
@@ -286,7 +285,7 @@ class Run:
             return images
 
         result.figures = await self.figures.of_page(
-            result, source.digest, cut, functools.partial(self._run_in, self._encode)
+            result, source.identity.key, cut, functools.partial(self._run_in, self._encode)
         )
 
     async def _cached(
@@ -310,8 +309,7 @@ class Run:
         document = open_pages(
             data, name, password=password.get_secret_value() if password else None
         )
-        digest = content_hash(data)
-        return _Source(name, document, SourceId.of_content(digest, self._answer), digest)
+        return _Source(name, document, SourceId.of_content(content_hash(data), self._answer))
 
     def _render_page(self, document: PageDocument, index: int, geometry: Geometry) -> PageImage:
         page = document.render(index, geometry)

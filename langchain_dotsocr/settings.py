@@ -11,13 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from .budget import DEFAULT_MAX_TOKENS, MAX_PIXELS, MIN_PIXELS
 from .crops import Describer
 from .encode import ImageFormat
-from .prompts import CATEGORIES, PromptMode
+from .prompts import CATEGORIES, PAGE_FURNITURE, PromptMode
 
 Mode = Literal["element", "page", "single"]
 OnError = Literal["raise", "skip", "mark"]
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
-PAGE_FURNITURE = ("Page-header", "Page-footer")
 #: ``images="base64"`` puts crops in the metadata; any other string is a folder.
 BASE64 = "base64"
 
@@ -98,7 +97,7 @@ class DotsOCRSettings(BaseModel):
         value = os.fspath(value) if isinstance(value, os.PathLike) else value
         if value == "":
             raise ValueError('give "base64", a folder, or None')
-        return value
+        return os.path.expanduser(value) if isinstance(value, str) else value
 
     @field_validator("image_categories", mode="after")
     @classmethod
