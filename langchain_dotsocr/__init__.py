@@ -1,7 +1,7 @@
 """Turn PDFs and scans into LangChain Documents with the dots.ocr layout model on vLLM."""
 
 from .budget import required_context, smart_resize
-from .check import ServerCheck, check_server
+from .check import ReadCheck, ReadPage, ServerCheck, Verdict, check_server, export_reference
 from .crops import Crop
 from .describe import DESCRIBE_PROMPT
 from .documents import PAGE_SEPARATOR, PICTURE_CONTENT, flatten_bbox
@@ -19,9 +19,6 @@ from .errors import (
 from .loader import DotsOCRLoader
 from .parser import DotsOCRParser
 from .pipeline import DownscaleWarning, SourceReport
-from .readcheck import ReadCheck, ReadPage
-from .readverdict import Verdict
-from .reference import export_reference
 from .region import aread_region, read_region
 from .servers import ServerWarning
 from .settings import DotsOCROptions, DotsOCRSettings

@@ -20,7 +20,7 @@ from typing import Any, cast
 from langchain_core.documents import Document
 from pydantic import ValidationError
 
-from .check import check_server, report
+from .check import check_server, export_reference, report
 from .draw import draw_page
 from .errors import DotsOCRError, ServerError
 from .export import (
@@ -38,7 +38,6 @@ from .export import (
 from .loader import DotsOCRLoader
 from .progress import server_counts
 from .read import FATAL
-from .reference import export_reference
 from .region import read_region
 from .settings import DotsOCROptions, DotsOCRSettings
 

@@ -271,7 +271,7 @@ def test_check_says_the_dpi_that_fits(env, fake, capsys):
 
 @pytest.mark.parametrize("dpi", [72, 150, 200, 300])
 def test_check_sizes_pages_as_the_page_layer_renders_them(dpi):
-    from langchain_dotsocr.check import page_fits
+    from langchain_dotsocr.check.server import page_fits
     from langchain_dotsocr.pages import Geometry, open_pages
     from langchain_dotsocr.settings import DotsOCRSettings
 

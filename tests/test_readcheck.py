@@ -12,7 +12,7 @@ import statistics
 
 from langchain_dotsocr import DotsOCRLoader, DotsOCRSettings, check_server
 from langchain_dotsocr.cli import main
-from langchain_dotsocr.reference import reference_pages
+from langchain_dotsocr.check.reference import reference_pages
 from langchain_dotsocr.tables import table_shape
 from tests.fakevllm import FaultPlan
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from langchain_dotsocr import export_reference
 from langchain_dotsocr.budget import smart_resize
-from langchain_dotsocr.reference import reference_pages
+from langchain_dotsocr.check.reference import reference_pages
 from langchain_dotsocr.tables import table_shape
 from tests.fakevllm import make_image, sample_page
 from tests.fakevllm.reference import recognise

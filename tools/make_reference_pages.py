@@ -2,7 +2,7 @@
 """Draw the reference pages of ``dotsocr check --read`` and write their truth.
 
     apt-get install fonts-dejavu-core fonts-dejavu-extra fonts-wqy-microhei
-    python tools/make_reference_pages.py            # rewrites langchain_dotsocr/reference/
+    python tools/make_reference_pages.py            # rewrites langchain_dotsocr/check/reference/
     python tools/make_reference_pages.py OUT_DIR    # or writes them elsewhere
 
 Every page is drawn here, cell by cell, so its truth is exact: each cell's box is the ink of
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-OUT = Path(__file__).resolve().parent.parent / "langchain_dotsocr" / "reference"
+OUT = Path(__file__).resolve().parent.parent / "langchain_dotsocr" / "check" / "reference"
 FONTS = Path("/usr/share/fonts/truetype")
 SANS = FONTS / "dejavu" / "DejaVuSans.ttf"
 SANS_BOLD = FONTS / "dejavu" / "DejaVuSans-Bold.ttf"

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from PIL import Image
 
-import langchain_dotsocr.reference
+import langchain_dotsocr.check.reference
 
 from .vision import Element
 
-FOLDER = Path(langchain_dotsocr.reference.__file__).parent
+FOLDER = Path(langchain_dotsocr.check.reference.__file__).parent
 THUMB = 24
 # Mean grey-level difference of thumbnails: a page against itself resized to 0.8 and sent as
 # JPEG stays under 1; two different reference pages differ by more than 6.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .readcheck import ReadCheck, ReadPage
-from .readverdict import Summary, Verdict
+from .reading import ReadCheck, ReadPage
+from .verdict import Summary, Verdict
 
 HEADER = (
     f"{'page':<10}{'sent as':>11}{'time':>8}{'tokens':>8}  {'answer':<13}{'text':>6}"

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from .layout import Cell
+from ..layout import Cell
+from ..tables import table_shape, teds
 from .reference import REFERENCE_DPI, ReferencePage
-from .tables import table_shape, teds
 
 #: Texts less alike than this are not the same cell.
 MATCH_SIMILARITY = 0.5

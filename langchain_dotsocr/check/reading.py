@@ -15,16 +15,16 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from .client import Answer
-from .encode import encode_image
-from .errors import FATAL, DotsOCRError
-from .layout import Cell, decode_answer
-from .pages import Geometry, PageImage, open_pages
-from .readscore import PageScore, score_page
+from ..client import Answer
+from ..encode import encode_image
+from ..errors import FATAL, DotsOCRError
+from ..layout import Cell, decode_answer
+from ..pages import Geometry, PageImage, open_pages
+from ..repetition import LoopDetector
+from ..servers import Request, Servers, Tally
+from ..settings import DotsOCRSettings
 from .reference import ReferencePage, reference_pages
-from .repetition import LoopDetector
-from .servers import Request, Servers, Tally
-from .settings import DotsOCRSettings
+from .score import PageScore, score_page
 
 __all__ = ["Parse", "ReadCheck", "ReadPage", "read_reference"]
 

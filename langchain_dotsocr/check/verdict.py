@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from .budget import FACTOR
-from .prompts import CATEGORIES
-from .readcheck import ReadCheck, ReadPage
+from ..budget import FACTOR
+from ..prompts import CATEGORIES
+from .reading import ReadCheck, ReadPage
 
 __all__ = ["Summary", "Verdict", "summarise", "verdicts"]
 

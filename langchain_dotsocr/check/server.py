@@ -4,7 +4,7 @@ A Letter and an A4 page, rendered at the loader's ``dpi``, must fit the server's
 ``max_model_len`` together with the prompt and the full output budget (``max_tokens``). When
 they do not, the check says the ``--max-model-len`` to start vLLM with, or the highest dpi
 that fits as the server is, and what the loader would do meanwhile. With ``read=True`` the
-server also reads the reference pages (:mod:`.readcheck`) and each symptom gets a verdict.
+server also reads the reference pages (:mod:`.reading`) and each symptom gets a verdict.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .budget import fit_max_pixels, output_budget, prompt_tokens, required_context, smart_resize
-from .pages import Geometry, pdf_pixel_size
-from .readcheck import ReadCheck, read_reference
-from .readreport import read_dict, read_lines
-from .readverdict import Verdict, summarise, verdicts
-from .servers import Servers
-from .settings import DotsOCRSettings
+from ..budget import fit_max_pixels, output_budget, prompt_tokens, required_context, smart_resize
+from ..pages import Geometry, pdf_pixel_size
+from ..servers import Servers
+from ..settings import DotsOCRSettings
+from .reading import ReadCheck, read_reference
+from .report import read_dict, read_lines
+from .verdict import Verdict, summarise, verdicts
 
 #: Page sizes checked, in PDF points.
 PAPERS: dict[str, tuple[float, float]] = {"Letter": (612.0, 792.0), "A4": (595.28, 841.89)}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..layout import Cell
+from ...layout import Cell
 
 __all__ = ["REFERENCE_DPI", "ReferencePage", "export_reference", "reference_pages"]
 
