@@ -299,13 +299,7 @@ def _render_region(
     scale = _capped(region, scale)
     full_w, full_h = math.ceil(width * scale), math.ceil(height * scale)
     x0, y0, x1, y1 = _pixel_box(region, scale, full_w, full_h)
-    w, h = x1 - x0, y1 - y0
-    bitmap = pdfium.PdfBitmap.new_native(w, h, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
-    bitmap.fill_rect((255, 255, 255, 255), 0, 0, w, h)
-    flags = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_REVERSE_BYTE_ORDER
-    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, -x0, -y0, full_w, full_h, 0, flags)
-    image: Image.Image = bitmap.to_pil()
-    return image if image.mode == "RGB" else image.convert("RGB")
+    return _render_exact(page, full_w, full_h, (x0, y0, x1, y1))
 
 
 def pdf_pixel_size(width_pt: float, height_pt: float, geometry: Geometry) -> tuple[int, int]:
@@ -366,16 +360,21 @@ def crop_part(
     return canvas, (x0, y0, x1, y1)
 
 
-def _render_exact(page: Any, width: int, height: int) -> Image.Image:
-    """Render a page straight to ``width`` x ``height`` px (the page's /Rotate applied).
+def _render_exact(
+    page: Any, width: int, height: int, window: tuple[int, int, int, int] | None = None
+) -> Image.Image:
+    """Render a page straight to ``width`` x ``height`` px (the page's /Rotate applied), or
+    only the pixels ``window`` (x0, y0, x1, y1) of that image.
 
     PDFium scales each axis to the size asked, so the page fills the image exactly and no
     resize pass follows: a bicubic resize of a 200-dpi page costs several times its render.
     """
-    bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
-    bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
+    x0, y0, x1, y1 = window or (0, 0, width, height)
+    w, h = x1 - x0, y1 - y0
+    bitmap = pdfium.PdfBitmap.new_native(w, h, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
+    bitmap.fill_rect((255, 255, 255, 255), 0, 0, w, h)
     flags = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_REVERSE_BYTE_ORDER
-    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, flags)
+    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, -x0, -y0, width, height, 0, flags)
     image: Image.Image = bitmap.to_pil()
     return image if image.mode == "RGB" else image.convert("RGB")
 
