@@ -28,44 +28,76 @@ from tests.fakevllm import (
     element_text,
     expected_boxes_displayed,
     make_pdf,
+    page_footer_box,
     sample_page,
+    serve,
 )
 from tests.fakevllm.figures import figures_page, split_table
-from tests.fakevllm.scene import dense_page
+from tests.fakevllm.scene import dense_ids, stacked
 from tests.fakevllm.vision import detect
 from tests.test_servers import doubles
 
-FIGURES, DENSE, SPLIT = 2, 4, 5  # the special pages; the split table runs over 5 and 6
+FIGURES, DENSE, SPLIT = 2, 3, 5  # the special pages (a table runs from 3 to 4, from 5 to 6)
 PAGES = 10
-SPLIT_N = (5, 6)  # the split table's parts, renumbered so their words are their own
+# The tables that run over a page break: (first page, first part's n, second part's n,
+# columns, rows on each page), renumbered so their words are their own.
+JOINS = ((DENSE, 7, 8, 4, (5, 3)), (SPLIT, 5, 6, 3, (6, 4)))
+JOINED = {n for _, first, second, *_ in JOINS for n in (first, second)}
+FIGURE_N = 5  # the dense page's captioned picture, with words inside it
 
 
-def split_pages() -> tuple[list[PageSpec], dict[tuple[str, int], str]]:
-    """split_table's two pages, their markers and tables renumbered for pages 5 and 6."""
-    specs, texts = split_table(columns=3, rows=(6, 4))
-    out = []
-    for offset, spec in enumerate(specs):
-        page = SPLIT + offset
-        boxes = []
-        for b in spec.boxes:
-            if b.category in ("Page-header", "Page-footer"):
-                b = replace(b, n=page)
-            elif b.category == "Table":
-                b = replace(b, n=SPLIT_N[b.n - 1])
-            boxes.append(b)
-        out.append(replace(spec, boxes=tuple(boxes)))
-    renamed = {("Table", SPLIT_N[n - 1]): html for (_, n), html in texts.items()}
-    return out, renamed
+def renumber(spec: PageSpec, page: int, tables: dict[int, int]) -> PageSpec:
+    """A page with its marker, header and tables renumbered."""
+    boxes = []
+    for b in spec.boxes:
+        if b.category in ("Page-header", "Page-footer"):
+            b = replace(b, n=page)
+        elif b.category == "Table":
+            b = replace(b, n=tables[b.n])
+        boxes.append(b)
+    return replace(spec, boxes=tuple(boxes))
+
+
+def split_pages(
+    page: int, first: int, second: int, columns: int, rows
+) -> tuple[list[PageSpec], dict[tuple[str, int], str]]:
+    """split_table's two pages as pages ``page`` and ``page + 1``, its tables numbered
+    ``first`` and ``second``."""
+    specs, texts = split_table(columns=columns, rows=rows)
+    tables = {1: first, 2: second}
+    out = [renumber(spec, page + i, tables) for i, spec in enumerate(specs)]
+    return out, {("Table", tables[n]): html for (_, n), html in texts.items()}
+
+
+def dense_figure_page(page: int, table: Box) -> PageSpec:
+    """A dense page (90 blocks in two columns) with a captioned picture under the columns and,
+    at the bottom, a table that goes on at the next page: too much for one answer."""
+    blocks = dense_ids(90)
+    boxes = [Box("Title", page, 36, 36, 576, 56)]
+    boxes += stacked(blocks[:45], 36, 80, 294, 470)
+    boxes += stacked(blocks[45:], 318, 80, 576, 470)
+    boxes += [
+        Box("Picture", FIGURE_N, 36, 490, 294, 590),
+        Box("Caption", FIGURE_N, 36, 596, 294, 610),
+        replace(table, y0=630, y1=740),
+        page_footer_box(page, 612, 792),
+    ]
+    return PageSpec(612, 792, tuple(boxes))
 
 
 def scene() -> tuple[list[PageSpec], dict[tuple[str, int], str]]:
     specs: list[PageSpec] = [sample_page(i) for i in range(PAGES)]
     figures, texts = figures_page(FIGURES)
     specs[FIGURES] = figures
-    specs[DENSE] = dense_page(120, 2, page_n=DENSE)
-    (first, second), split_texts = split_pages()
-    specs[SPLIT], specs[SPLIT + 1] = first, second
-    return specs, texts | split_texts
+    texts[("Picture", FIGURE_N)] = "Pump A\nPump B"
+    texts[("Caption", FIGURE_N)] = f"Figure {FIGURE_N}: Flow through the pumps."
+    for page, first, second, columns, rows in JOINS:
+        pair, words = split_pages(page, first, second, columns, rows)
+        specs[page : page + 2] = pair
+        texts |= words
+    table = next(b for b in specs[DENSE].boxes if b.category == "Table")
+    specs[DENSE] = dense_figure_page(DENSE, table)
+    return specs, texts
 
 
 def words(texts, box: Box) -> str:
@@ -84,38 +116,43 @@ def figure_of(texts, caption: Box, boxes) -> Box | None:
 
 def picture_words(texts, picture: Box, boxes) -> str:
     """A Picture's page_content: its caption, its description, the words inside it."""
-    caption = [c for c in boxes if c.category == "Caption" and figure_of(texts, c, boxes) == picture]
+    caption = [
+        c for c in boxes if c.category == "Caption" and figure_of(texts, c, boxes) == picture
+    ]
     parts = [words(texts, c) for c in caption]
     parts.append(f"A drawing of Picture {picture.n}.")
     parts.append(texts.get(("Picture", picture.n), ""))
     return "\n\n".join(p for p in parts if p)
 
 
-def expected_elements(specs, texts) -> list[tuple[int, str, str]]:
+def expected_page(spec: PageSpec, texts) -> list[tuple[str, str]]:
+    """(category, page_content) of a page's elements, in the order the scene lists them; a
+    table's continuation belongs to its first part, which stands for the joined table."""
+    boxes = expected_boxes_displayed(spec)
     out = []
-    for page, spec in enumerate(specs):
-        boxes = expected_boxes_displayed(spec)
-        for b in boxes:
-            if b.category == "Table" and b.n == SPLIT_N[1]:
-                continue  # the continuation is part of the first part's Document
-            if b.category == "Picture":
-                out.append((page, b.category, picture_words(texts, b, boxes)))
-            elif b.category == "Table" and b.n == SPLIT_N[0]:
-                out.append((page, b.category, "<joined table>"))
-            else:
-                out.append((page, b.category, words(texts, b)))
-    return sorted(out)
+    for b in boxes:
+        if b.category == "Table" and b.n in {j[2] for j in JOINS}:
+            continue
+        if b.category == "Picture":
+            out.append((b.category, picture_words(texts, b, boxes)))
+        elif b.category == "Table" and b.n in {j[1] for j in JOINS}:
+            out.append((b.category, "<joined table>"))
+        else:
+            out.append((b.category, words(texts, b)))
+    return out
+
+
+def expected_elements(specs, texts) -> list[tuple[int, str, str]]:
+    return sorted((page, *e) for page, spec in enumerate(specs) for e in expected_page(spec, texts))
+
+
+def shown(doc) -> tuple[str, str]:
+    joined = len(doc.metadata["pages"]) > 1
+    return doc.metadata["category"], "<joined table>" if joined else doc.page_content
 
 
 def got_elements(docs) -> list[tuple[int, str, str]]:
-    return sorted(
-        (
-            d.metadata["page"],
-            d.metadata["category"],
-            "<joined table>" if len(d.metadata["pages"]) > 1 else d.page_content,
-        )
-        for d in docs
-    )
+    return sorted((d.metadata["page"], *shown(d)) for d in docs)
 
 
 def seen_pictures(png: bytes) -> list[int]:
@@ -125,25 +162,29 @@ def seen_pictures(png: bytes) -> list[int]:
 
 
 class Describer:
-    """A plain async describer that says which picture it was shown, counting its calls."""
+    """A plain async describer that says which picture it was shown (by looking at the crop),
+    and records what it was given."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[int, int]] = []
+        self.calls: list[tuple[int, int, str]] = []
 
     async def __call__(self, crop: Crop) -> str:
         await asyncio.sleep(0.01)
         shown = seen_pictures(crop.png)
-        self.calls.append((crop.page, shown[0] if shown else -1))
+        self.calls.append((crop.page, shown[0] if shown else -1, crop.caption))
         return " ".join(f"A drawing of Picture {n}." for n in shown) or "Nothing."
 
 
-def heading(texts, box: Box) -> str:
-    return words(texts, box).lstrip("#").strip()
+def opened(path: list[str], texts, h: Box) -> list[str]:
+    """The section path after heading ``h``: a Title opens a path, a Section-header goes
+    under the Title."""
+    name = words(texts, h).lstrip("#").strip()
+    return [name] if h.category == "Title" else [*path[:1], name]
 
 
 def section_paths(specs, texts) -> dict[tuple[int, str, str], str]:
-    """Each element's section path by the scenes' structure: a Title opens a path, a
-    Section-header goes under it; page headers still carry the path the previous page left."""
+    """Each element's section path by the scenes' structure (a heading's own path ends with
+    it); the path carries across pages, into the next page's header."""
     paths: dict[tuple[int, str, str], str] = {}
     carried: list[str] = []
     for page, spec in enumerate(specs):
@@ -152,17 +193,13 @@ def section_paths(specs, texts) -> dict[tuple[int, str, str], str]:
             (b for b in boxes if b.category in ("Title", "Section-header")), key=lambda b: b.y0
         )
         for b in boxes:
-            path = list(carried)
+            path = carried
             if b.category != "Page-header":
-                for h in headings:
-                    if h.y0 <= b.y0:
-                        path = [heading(texts, h)] if h.category == "Title" else path[:1] + [
-                            heading(texts, h)
-                        ]
+                for h in (h for h in headings if h.y0 <= b.y0):
+                    path = opened(path, texts, h)
             paths[(page, b.category, words(texts, b))] = " > ".join(path)
         for h in headings:
-            title = h.category == "Title"
-            carried = [heading(texts, h)] if title else carried[:1] + [heading(texts, h)]
+            carried = opened(carried, texts, h)
     return paths
 
 
@@ -231,6 +268,13 @@ def test_everything_at_once(tmp_path):
 
         again = asyncio.run(collect())
         assert [len(f.chat_requests) for f in fakes] == sent, "the cached run sent a request"
+        assert len(describe.calls) == described, "the cached run described a picture again"
+    # The same file on one healthy server, without the cache: what the kill changed, if anything.
+    calm = FakeVLLM(texts=texts)
+    with serve(calm) as url:
+        plain = DotsOCRLoader(
+            path, base_url=url, **(options | {"cache_dir": None, "describe_pictures": Describer()})
+        ).load()
 
     # Every element of every page once, with its words (a Picture: its caption, description
     # and the words inside it), also on the pages the killed server held.
@@ -243,12 +287,18 @@ def test_everything_at_once(tmp_path):
             for f in survivors
             for r in f.chat_requests
         ), f"page {page} was finished elsewhere"
+    # In page order; ordinary and dense pages in the reading order the scene lists.
+    pages = [d.metadata["page"] for d in docs]
+    assert pages == sorted(pages)
+    for page in (0, 1, DENSE, 7, 8, 9):
+        on_page = [shown(d) for d in docs if d.metadata["page"] == page]
+        assert on_page == expected_page(specs[page], texts), page
     found = by_key(d for d in docs if len(d.metadata["pages"]) == 1)
     paths = section_paths(specs, texts)
     for page, spec in enumerate(specs):
         for b in expected_boxes_displayed(spec):
             key = (page, b.category, words(texts, b))
-            if b.category == "Picture" or (b.category == "Table" and b.n in SPLIT_N):
+            if b.category == "Picture" or (b.category == "Table" and b.n in JOINED):
                 continue
             doc = found[key]
             assert near(doc.metadata["bbox"], (b.x0, b.y0, b.x1, b.y1)), (key, doc.metadata)
@@ -260,19 +310,29 @@ def test_everything_at_once(tmp_path):
     assert len(set(ids)) == len(docs)
     assert all(d.id == d.metadata["element_id"] for d in docs)
 
-    # The table across the page break: one Document, the header once, every row in order.
-    (joined,) = [d for d in docs if d.metadata["category"] == "Table" and d.metadata["pages"] != [d.metadata["page"]]]
-    assert joined.metadata["page"] == SPLIT and joined.metadata["pages"] == [SPLIT, SPLIT + 1]
-    assert cells(joined.page_content, "th") == [f"Col {c}" for c in range(3)]
-    assert cells(joined.page_content, "td") == [f"r{r}c{c}" for r in range(10) for c in range(3)]
-    parts = {b.n: b for s in specs[SPLIT : SPLIT + 2] for b in s.boxes if b.category == "Table"}
-    first, second = joined.metadata["page_boxes"].split(";")
-    for text, page, part in ((first, SPLIT, parts[SPLIT_N[0]]), (second, SPLIT + 1, parts[SPLIT_N[1]])):
-        where, _, box = text.partition(":")
-        assert int(where) == page and near([float(v) for v in box.split(",")], (part.x0, part.y0, part.x1, part.y1))
+    # The tables across page breaks: one Document each, the header once, every row in order.
+    joined = [d for d in docs if len(d.metadata["pages"]) > 1]
+    assert [d.metadata["pages"] for d in joined] == [[p, p + 1] for p, *_ in JOINS]
+    for doc, (page, first, second, columns, rows) in zip(joined, JOINS, strict=True):
+        html = doc.page_content
+        assert doc.metadata["page"] == page and doc.metadata["category"] == "Table"
+        assert cells(html, "th") == [f"Col {c}" for c in range(columns)]
+        assert cells(html, "td") == [f"r{r}c{c}" for r in range(sum(rows)) for c in range(columns)]
+        parts = [
+            b
+            for s in specs[page : page + 2]
+            for b in s.boxes
+            if b.n in (first, second) and b.category == "Table"
+        ]
+        boxes = doc.metadata["page_boxes"].split(";")
+        for where, part, text in zip((page, page + 1), parts, boxes, strict=True):
+            at, _, box = text.partition(":")
+            assert int(at) == where, doc.metadata["page_boxes"]
+            assert near([float(v) for v in box.split(",")], (part.x0, part.y0, part.x1, part.y1))
 
-    # Captions: Caption n and its figure point at each other; a caption of no figure stays
-    # plain; the footnotes right under the figures page's table are its own.
+    # Captions: a caption and the figure its label names point at each other (also on the
+    # dense page read in parts); a caption of no figure stays plain; the footnotes right
+    # under the figures page's table are its own.
     for page, spec in enumerate(specs):
         boxes = expected_boxes_displayed(spec)
         for c in (b for b in boxes if b.category == "Caption"):
@@ -282,12 +342,16 @@ def test_everything_at_once(tmp_path):
                 assert caption.metadata["belongs_to"] == "", (page, c)
                 continue
             (owner,) = [
-                d for d in docs
-                if d.metadata["page"] == page and d.metadata["category"] == figure.category
+                d
+                for d in docs
+                if d.metadata["page"] == page
+                and d.metadata["category"] == figure.category
                 and d.metadata["caption"] == words(texts, c)
             ]
             assert caption.metadata["belongs_to"] == owner.id, (page, c)
-    table = next(d for d in docs if d.metadata["page"] == FIGURES and d.metadata["category"] == "Table")
+    table = next(
+        d for d in docs if d.metadata["page"] == FIGURES and d.metadata["category"] == "Table"
+    )
     notes = [found[(FIGURES, "Footnote", texts[("Footnote", n)])] for n in (1, 2, 3)]
     assert table.metadata["footnotes"].split("\n") == [texts[("Footnote", n)] for n in (1, 2)]
     assert [n.metadata["belongs_to"] for n in notes] == [table.id, table.id, ""]
@@ -298,32 +362,55 @@ def test_everything_at_once(tmp_path):
     want_pictures = sorted(
         (page, b.n) for page, s in enumerate(specs) for b in s.boxes if b.category == "Picture"
     )
-    shown = []
+    seen = []
     for d in pictures:
         crop = Path(d.metadata["image_path"])
         assert crop.is_absolute() and crop.parent == crops
         (n,) = seen_pictures(crop.read_bytes())
-        shown.append((d.metadata["page"], n))
+        seen.append((d.metadata["page"], n))
         assert d.metadata["picture_description"] == f"A drawing of Picture {n}."
         assert d.metadata["picture_text"] == texts.get(("Picture", n), "")
-    assert sorted(shown) == want_pictures
+    assert sorted(seen) == want_pictures
     assert all(d.metadata["image_path"] == "" for d in docs if d not in pictures)
     assert sorted(crops.iterdir()) == sorted(Path(d.metadata["image_path"]) for d in pictures)
-    assert {n for _, n in describe.calls} <= {n for _, n in want_pictures}
+    # Each was described once a run (a picture seen again is not described again), with the
+    # caption linked to it.
+    shown_to = [(p, n) for p, n, _ in describe.calls]
+    assert len(set(shown_to)) == len(shown_to) and set(shown_to) <= set(want_pictures)
+    for page, n, caption in describe.calls:
+        boxes = expected_boxes_displayed(specs[page])
+        picture = next(b for b in boxes if b.category == "Picture" and b.n == n)
+        named = [
+            c for c in boxes if c.category == "Caption" and figure_of(texts, c, boxes) == picture
+        ]
+        assert caption == "\n".join(words(texts, c) for c in named), (page, n)
 
     # Reports: pages, parts, and requests per server (the killed one's tries after its death
     # never reached it; the others' are exactly what they saw).
     report = loader.reports[str(path)]
     assert (report.pages_done, report.pages_failed, report.pages_tiled) == (PAGES, 0, 1)
+    assert "tiled" in {d.metadata["extraction"] for d in docs if d.metadata["page"] == DENSE}
     assert set(report.requests_by_server) == set(urls)
     for url, fake, n in zip(urls, fakes, sent, strict=True):
-        assert report.requests_by_server[url] >= n if fake is doomed else report.requests_by_server[url] == n, url
+        assert (
+            report.requests_by_server[url] >= n
+            if fake is doomed
+            else report.requests_by_server[url] == n
+        ), url
     assert sum(report.requests_by_server.values()) >= report.requests >= PAGES
+
+    # A server killed mid-run changes nothing: the same Documents and ids as on a calm server.
+    assert [(d.id, d.page_content, d.metadata) for d in plain] == [
+        (d.id, d.page_content, d.metadata) for d in docs
+    ]
 
     # The second run, from the cache: the same Documents and ids, no request, no description.
     assert [(d.id, d.page_content, d.metadata) for d in again] == [
         (d.id, d.page_content, d.metadata) for d in docs
     ]
-    assert len(describe.calls) == described
     cached = again_loader.reports[str(path)]
-    assert (cached.pages_cached, cached.requests, sum(cached.requests_by_server.values())) == (PAGES, 0, 0)
+    assert (cached.pages_cached, cached.requests, sum(cached.requests_by_server.values())) == (
+        PAGES,
+        0,
+        0,
+    )
