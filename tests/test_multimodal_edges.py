@@ -4,27 +4,20 @@ crop files on re-runs and under other settings, an images folder that cannot be 
 
 from __future__ import annotations
 
-import base64
-import io
-import math
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import ImageChops
 
 from langchain_dotsocr import DotsOCRLoader
-from langchain_dotsocr.crops import CROP_MARGIN
 from tests.fakevllm import Box, PageSpec, make_pdf, page_footer_box, render_page, sample_page
 from tests.fakevllm.faults import FaultPlan
 from tests.fakevllm.figures import table_html
+from tests.test_crops import png, region_px
 
 
 def _cat(docs, c):
     return [d for d in docs if d.metadata["category"] == c]
-
-
-def _png(doc):
-    return Image.open(io.BytesIO(base64.b64decode(doc.metadata["image_base64"]))).convert("RGB")
 
 
 @pytest.mark.parametrize("rotate", [90, 180, 270])
@@ -32,20 +25,17 @@ def test_rotated_pdf_crop_is_the_rendered_page_cut(fast, rotate):
     pdf = make_pdf([sample_page(0, rotate=rotate)])
     docs = DotsOCRLoader(pdf, images="base64", **fast).load()
     (pic,) = _cat(docs, "Picture")
-    crop = _png(pic)
-    page = render_page(pdf, 0, 200)
-    w, h = pic.metadata["page_width"], pic.metadata["page_height"]
-    m = CROP_MARGIN * min(w, h)
-    b = pic.metadata["bbox"]
-    s = 200 / 72
-    where = (
-        math.floor(max(0, b[0] - m) * s),
-        math.floor(max(0, b[1] - m) * s),
-        math.ceil(min(w, b[2] + m) * s),
-        math.ceil(min(h, b[3] + m) * s),
-    )
+    assert_cut_from_the_page(pic, pdf, 200)
+
+
+def assert_cut_from_the_page(pic, pdf, dpi):
+    """The crop is the page rendered whole at ``dpi``, cut at the documented place."""
+    crop = png(pic)
+    m = pic.metadata
+    where = region_px(m["bbox"], m["page_width"], m["page_height"], dpi / 72)
     assert crop.size == (where[2] - where[0], where[3] - where[1])
-    assert ImageChops.difference(crop, page.crop(where)).getbbox() is None
+    diff = ImageChops.difference(crop, render_page(pdf, 0, dpi).crop(where)).getbbox()
+    assert diff is None, diff
 
 
 def _table_pages(n_pages, columns=3):
@@ -215,14 +205,8 @@ def test_crop_margin_is_clipped_at_the_page_edges(fast, kind):
         )
         s, size = 1.0, (800, 1000)
     (pic,) = _cat(DotsOCRLoader(data, images="base64", **fast).load(), "Picture")
-    crop = _png(pic)
-    b = pic.metadata["bbox"]
-    m = CROP_MARGIN * min(size)
-    want = (
-        math.ceil(min(size[0], b[2] + m) * s) - math.floor(max(0, b[0] - m) * s),
-        math.ceil(min(size[1], b[3] + m) * s) - math.floor(max(0, b[1] - m) * s),
-    )
-    assert crop.size == want
+    x0, y0, x1, y1 = region_px(pic.metadata["bbox"], *size, s)
+    assert png(pic).size == (x1 - x0, y1 - y0)
 
 
 def test_a_chain_cut_by_a_failed_page_ends_where_it_stood(fast, fake):
@@ -241,21 +225,7 @@ def test_vector_a4_crop_matches_the_page_render(fast, dpi):
     spec = sample_page(0, width=595.28, height=841.89)
     pdf = make_pdf([spec], kind="vector")
     (pic,) = _cat(DotsOCRLoader(pdf, images="base64", dpi=dpi, **fast).load(), "Picture")
-    crop = _png(pic)
-    page = render_page(pdf, 0, dpi)
-    w, h = 595.28, 841.89
-    m = CROP_MARGIN * min(w, h)
-    b = pic.metadata["bbox"]
-    s = dpi / 72
-    where = (
-        math.floor(max(0, b[0] - m) * s),
-        math.floor(max(0, b[1] - m) * s),
-        math.ceil(min(w, b[2] + m) * s),
-        math.ceil(min(h, b[3] + m) * s),
-    )
-    assert crop.size == (where[2] - where[0], where[3] - where[1])
-    diff = ImageChops.difference(crop, page.crop(where)).getbbox()
-    assert diff is None, diff
+    assert_cut_from_the_page(pic, pdf, dpi)
 
 
 def test_a_rerun_at_another_dpi_does_not_overwrite_the_first_runs_crops(fast, tmp_path):

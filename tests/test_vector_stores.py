@@ -94,18 +94,28 @@ def test_metadata_is_store_ready_and_the_same_keys_everywhere(report):
         assert doc.id is not None
 
 
+#: The filtered searches every store must answer, by name: metadata field -> value.
+SEARCHES = {
+    "tables": {"category": "Table"},
+    "page 1 text": {"category": "Text", "page": 1},
+    "sources": {"section_path": SOURCES},
+    "results": {"section_path": RESULTS},
+}
+
+
 def wanted(report):
     """What each filtered search must find, by id."""
-
-    def where(**match):
-        return {d.id for d in report if all(d.metadata[k] == v for k, v in match.items())}
-
     return {
-        "tables": where(category="Table"),
-        "page 1 text": where(category="Text", page=1),
-        "sources": where(section_path=SOURCES),
-        "results": where(section_path=RESULTS),
+        name: {d.id for d in report if all(d.metadata[k] == v for k, v in match.items())}
+        for name, match in SEARCHES.items()
     }
+
+
+def check_searches(report, search):
+    """Each search, through the store's ``search(match) -> ids``, finds what it must."""
+    want = wanted(report)
+    for name, match in SEARCHES.items():
+        assert search(match) == want[name], name
 
 
 def check_round_trip(report, found):
@@ -133,14 +143,11 @@ def test_chroma(report):
     check_round_trip(report, dict(zip(got["ids"], zip(got["documents"], got["metadatas"]))))
     k = len(report)
 
-    def search(flt):
+    def search(match):
+        flt = match if len(match) == 1 else {"$and": [{k: v} for k, v in match.items()]}
         return {d.id for d in store.similarity_search("revenue", k=k, filter=flt)}
 
-    want = wanted(report)
-    assert search({"category": "Table"}) == want["tables"]
-    assert search({"$and": [{"category": "Text"}, {"page": 1}]}) == want["page 1 text"]
-    assert search({"section_path": SOURCES}) == want["sources"]
-    assert search({"section_path": RESULTS}) == want["results"]
+    check_searches(report, search)
 
 
 def test_qdrant(report):
@@ -163,11 +170,7 @@ def test_qdrant(report):
         docs = store.similarity_search("revenue", k=len(report), filter=models.Filter(must=must))
         return {d.metadata["element_id"] for d in docs}
 
-    want = wanted(report)
-    assert search(category="Table") == want["tables"]
-    assert search(category="Text", page=1) == want["page 1 text"]
-    assert search(section_path=SOURCES) == want["sources"]
-    assert search(section_path=RESULTS) == want["results"]
+    check_searches(report, lambda match: search(**match))
 
 
 def test_faiss(report):
@@ -181,11 +184,7 @@ def test_faiss(report):
         docs = store.similarity_search("revenue", k=len(report), filter=match, fetch_k=len(report))
         return {d.metadata["element_id"] for d in docs}
 
-    want = wanted(report)
-    assert search(category="Table") == want["tables"]
-    assert search(category="Text", page=1) == want["page 1 text"]
-    assert search(section_path=SOURCES) == want["sources"]
-    assert search(section_path=RESULTS) == want["results"]
+    check_searches(report, lambda match: search(**match))
 
 
 def test_the_searches_have_something_to_find(report):
