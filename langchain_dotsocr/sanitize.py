@@ -1,14 +1,18 @@
-"""The model's text is untrusted input: nothing it writes may become markup in a rendered page.
+r"""The model's text is untrusted input: nothing it writes may become markup in a rendered page,
+and nothing the page says may be lost on the way.
 
-Tables keep table markup only (nh3). Every other text is Markdown, and raw HTML in it is
-stripped, not escaped: the text is embedded and shown as Markdown, and entities such as
-``&lt;`` would end up in the vectors and inside LaTeX. Stripping keeps the words (``H<sub>2</sub>O``
-gives ``H2O``), drops the content of ``script`` and ``style`` elements and comments, and turns
-``<br>`` into a line break. Whatever still could open a tag (a ``<`` followed by a letter, ``/``,
-``!`` or ``?``: a tag cut off, or one assembled by the stripping) gets a space after the ``<``,
-which no HTML or Markdown parser reads as a tag. Links and images keep only ``http``, ``https``
-and ``mailto`` targets (or none): any other scheme (``javascript:``, ``data:``, ...) is replaced
-by ``#``, after undoing the entities and backslash escapes a Markdown renderer would undo.
+Which ``<`` is markup is decided by :mod:`.markup`: an HTML element written as markup (with
+attributes, as an opening and closing pair, or ``<br>``). Markup is stripped, not escaped, so
+the words stay (``H<sub>2</sub>O`` gives ``H2O``; ``<br>`` a line break; ``script``, ``style``
+and the like go with their content). Every other ``<`` that a renderer could read as the start
+of a tag, a comment or an autolink is the document's own text (``vector<int>``, ``<expr>``,
+``<https://...>``, ``a<b``): it gets a Markdown backslash escape, ``\<``, which every Markdown
+renderer shows as ``<`` and none reads as a tag; code spans and fenced code are left as written
+(a renderer shows them literally). In table HTML the same ``<`` becomes ``&lt;``, its HTML
+spelling, before nh3 keeps only table markup. Links and images keep only ``http``, ``https``
+and ``mailto`` targets (or none): any other scheme (``javascript:``, ``data:``, ...) is
+replaced by ``#``, after undoing the entities and backslash escapes a Markdown renderer would
+undo.
 """
 
 from __future__ import annotations
@@ -18,19 +22,15 @@ import re
 
 import nh3
 
+from .markup import code_spans, markup_tags, openers
+
 TABLE_TAGS = frozenset({"table", "thead", "tbody", "tr", "th", "td", "br"})
 _SPANS = frozenset({"rowspan", "colspan"})
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _TABLE = re.compile(r"<table\b.*?(?:</table\s*>|\Z)", re.I | re.S)
-_DROPPED = re.compile(
-    r"<(script|style|iframe|object|embed|template|textarea|title|noscript)\b.*?"
-    r"(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)",
-    re.I | re.S,
-)
-_BREAK = re.compile(r"<br\s*/?>", re.I)
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
-_OPENER = re.compile(r"<(?=[A-Za-z/!?])")
+_FORMULA_OPENER = re.compile(r"<(?=[A-Za-z]|/[A-Za-z]|[!?])")
+_BREAKS = frozenset({"br", "hr"})
 _LINK_START = re.compile(r"\]\(")
 _REFERENCE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(\S+)", re.M)
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -39,12 +39,13 @@ _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
 
 
 def clean_table(html_text: str) -> str:
-    """Table HTML with every other tag and attribute removed (scripts with their content).
+    """Table HTML with every other tag and attribute removed (scripts with their content), and
+    every ``<`` of the cells' own text written ``&lt;`` so no word is lost to the parser.
 
     Uses Ammonia (through nh3), a maintained HTML sanitiser, not regular expressions.
     """
     return nh3.clean(
-        html_text,
+        _text_brackets_as_entities(html_text),
         tags=set(TABLE_TAGS),
         attributes={"td": set(_SPANS), "th": set(_SPANS)},
         link_rel=None,
@@ -65,20 +66,56 @@ def safe_markdown(text: str, *, tables: bool = True) -> str:
 
 
 def safe_formula(latex: str) -> str:
-    """LaTeX that cannot open a tag: only the space after a ``<`` that could (``a<b`` gives
-    ``a< b``, the same formula), since stripping would cut formulas such as ``a<b c>d``."""
-    return _OPENER.sub("< ", latex)
+    """LaTeX that cannot open a tag: only a space after a ``<`` that could (``a<b`` gives
+    ``a< b``, the same formula; ``x</2`` stays), since stripping would cut formulas such as
+    ``a<b c>d`` and a backslash would make a LaTeX command."""
+    return _FORMULA_OPENER.sub("< ", latex)
 
 
 def _safe_text(text: str) -> str:
     if "<" in text:
-        text = _DROPPED.sub("", text)
-        text = _BREAK.sub("\n", text)
-        text = _TAG.sub("", text)
-        text = _OPENER.sub("< ", text)
+        text = _strip_markup(text)
     if "](" in text or "]:" in text:
         text = _safe_links(text)
     return text
+
+
+def _strip_markup(text: str) -> str:
+    """Markup stripped (``<br>`` as a line break), every other ``<`` that could open a tag
+    escaped with a backslash, code left as written."""
+    code = code_spans(text)
+    out, pos = [], 0
+    for tag in [*markup_tags(text, code), None]:
+        stop = len(text) if tag is None else tag.start
+        out.append(_escape_openers(text, pos, stop, code))
+        if tag is not None:
+            out.append("\n" if tag.name in _BREAKS else "")
+            pos = tag.drop_to
+    return "".join(out)
+
+
+def _escape_openers(text: str, start: int, stop: int, code: list[tuple[int, int]]) -> str:
+    out, pos = [], start
+    for at in openers(text, start, stop, code):
+        out += [text[pos:at], "\\"]
+        pos = at
+    out.append(text[pos:stop])
+    return "".join(out)
+
+
+def _text_brackets_as_entities(html_text: str) -> str:
+    """``html_text`` with each ``<`` that starts no markup tag (table tags always do) as
+    ``&lt;``: the HTML parser would otherwise take ``vector<int>`` or ``x</2`` for markup."""
+    if "<" not in html_text:
+        return html_text
+    out, pos = [], 0
+    for tag in [*markup_tags(html_text, [], always=TABLE_TAGS | {"tfoot"}), None]:
+        stop = len(html_text) if tag is None else tag.start
+        out.append(html_text[pos:stop].replace("<", "&lt;"))
+        if tag is not None:
+            out.append(html_text[tag.start : tag.drop_to])  # nh3 drops what must go
+            pos = tag.drop_to
+    return "".join(out)
 
 
 def _safe_links(text: str) -> str:
