@@ -6,7 +6,8 @@ setting that changes the answer (:mod:`.identity`, which also gives the Document
 Those fix the page image the model would see, so a hit needs neither a render nor a request.
 Entries are JSON files written atomically (a temporary file, then ``os.replace``), so
 processes can share a directory.
-Only complete pages are stored: a salvaged page is tried again on the next run.
+Only complete pages are stored: a salvaged page, or one a request of which failed, is tried
+again on the next run.
 
 Picture descriptions are stored beside the pages (``descriptions/``), keyed by the crop's
 pixels, its caption and the describer (:mod:`.describe`): a re-run pays for none of them again.
@@ -63,7 +64,7 @@ class PageCache:
 
     def put(self, key: str, result: PageResult) -> None:
         """Store a complete result; written whole or not at all."""
-        if result.extraction == "salvaged":
+        if result.extraction == "salvaged" or result.failures:
             return
         info = asdict(result.info)
         del info["source"]

@@ -96,6 +96,7 @@ class SourceId:
         """The id of the single-mode Document of the source."""
         return self._id("single")
 
-    def error(self, page: int | None) -> str:
-        """The id of the Error Document of ``page`` (``None``: of the whole source)."""
-        return self._id("error", -1 if page is None else page)
+    def error(self, page: int | None, part: str = "") -> str:
+        """The id of the Error Document of ``page`` (``None``: of the whole source), or of the
+        ``part`` of it that was not read."""
+        return self._id("error", -1 if page is None else page, *([part] if part else []))

@@ -57,14 +57,18 @@ class SourceReport:
     """Per source: pages done, pages that needed help, pages failed, requests sent.
 
     ``pages_salvaged`` counts every page not read by its first answer alone (asked again, read
-    in parts, plain OCR, or salvaged); ``pages_tiled`` those read in parts. ``prompt_tokens``
-    and ``completion_tokens`` are what the server reported for the run's requests.
+    in parts, plain OCR, or salvaged); ``pages_tiled`` those read in parts;
+    ``pages_incomplete`` the pages that came out without a share that a request failed to read
+    (a part, a band, a picture's text: each failure also went through ``on_error``).
+    ``prompt_tokens`` and ``completion_tokens`` are what the server reported for the run's
+    requests.
     """
 
     source: str
     pages_done: int = 0
     pages_salvaged: int = 0
     pages_failed: int = 0
+    pages_incomplete: int = 0
     pages_cached: int = 0
     pages_tiled: int = 0
     requests: int = 0
@@ -390,16 +394,31 @@ class Run:
                 way = element.extraction
                 report.extractions[way] = report.extractions.get(way, 0) + 1
             yield from slot.builder.page(item)
+            for failure in item.failures:  # what the page lacks: the read part is out first
+                info = item.info
+                yield from self._failed(failure.located(info.source, info.index, info.total),
+                                        slot, info, held=False)
+            report.pages_incomplete += bool(item.failures)
             return
         report.pages_failed += 1
-        report.errors.append(str(item.error))
-        stop = self.settings.on_error == "raise" or isinstance(item.error, FATAL)
+        yield from self._failed(item.error, slot, item.info, held=True)
+
+    def _failed(
+        self, error: DotsOCRError, slot: _Slot, info: PageInfo | None, held: bool
+    ) -> Iterator[Document]:
+        """A failure through ``on_error``: raised, marked by an Error Document, or logged.
+        ``held``: a whole page failed (not a share of a page that came out)."""
+        report = slot.report
+        report.errors.append(str(error))
+        stop = self.settings.on_error == "raise" or isinstance(error, FATAL)
         mark = not stop and self.settings.on_error == "mark"
-        # A page held back before the failure was read whole: it leaves first.
-        yield from slot.builder.failed(item.error, item.info, mark)
+        if held or stop:  # a page held back was read whole (or the run ends): it leaves first
+            yield from slot.builder.failed(error, info, mark)
+        elif mark:
+            yield slot.builder.error_document(error, info, part=True)
         if stop:
-            raise item.error
-        logger.warning("%s", item.error)
+            raise error
+        logger.warning("%s", error)
 
 
 def geometry_for(settings: DotsOCRSettings, max_model_len: int | None) -> Geometry:

@@ -234,9 +234,13 @@ def test_a_failed_grounding_read_costs_only_the_picture_text(fast, fake):
     # The page's first request reads the layout; then both pictures' reads fail for good.
     fake.faults = FaultPlan(by_page={0: ["ok"] + ["http_500"] * 20})
     docs = DotsOCRLoader(make_pdf([picture_page()]), ocr_pictures=True, max_retries=2,
-                         **fast).load()
-    assert [d.metadata["category"] for d in docs] == ["Title", "Picture", "Picture", "Page-footer"]
+                         on_error="mark", **fast).load()
+    categories = [d.metadata["category"] for d in docs]
+    assert categories == ["Title", "Picture", "Picture", "Page-footer", "Error", "Error"]
     assert all(d.metadata["picture_text"] == "" for d in pictures(docs))
+    # Each failed read is marked with the picture it was for (the page policy's, see
+    # tests/test_request_errors.py).
+    assert all("the text inside the Picture at box" in d.metadata["error"] for d in docs[4:])
 
 
 @pytest.mark.parametrize("mode", ["page", "single"])

@@ -68,7 +68,7 @@ class DocumentBuilder:
         ``mark`` the Error Document that stands for the failure (``on_error="mark"``)."""
         out = self._release_held(None)
         if mark:
-            out.append(self._error(error, info))
+            out.append(self.error_document(error, info))
         return out
 
     def finish(self) -> list[Document]:
@@ -158,7 +158,11 @@ class DocumentBuilder:
             coordinate_unit=info.unit,
         )
 
-    def _error(self, error: DotsOCRError, info: PageInfo | None) -> Document:
+    def error_document(
+        self, error: DotsOCRError, info: PageInfo | None, part: bool = False
+    ) -> Document:
+        """The Error Document that stands for ``error`` (of the page ``info``, if known); with
+        ``part``, for the share of a page that was read that ``error`` left out."""
         if info is not None:
             meta = self._where(info, info.label or str(info.index + 1), "Error", "")
         else:
@@ -175,7 +179,9 @@ class DocumentBuilder:
             )
         meta = replace(
             meta,
-            element_id=self.source.error(meta.page if meta.page >= 0 else None),
+            element_id=self.source.error(
+                meta.page if meta.page >= 0 else None, error.reason if part else ""
+            ),
             extraction="failed",
             error=error.reason,
             error_type=type(error).__name__,

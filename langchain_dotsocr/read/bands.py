@@ -9,21 +9,19 @@ rows of table answers into one table, other text line by line.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import math
 import re
-from collections.abc import Coroutine, Iterable
-from typing import Any, TypeVar
 
 from ..encode import encode_image
+from ..errors import FATAL, DotsOCRError
 from ..layout import Box, Cell
 from ..pages import crop_part, part_fits
 from .context import PageContext
 from .ink import Ink
 from .reading import Reading
+from .together import together
 
-T = TypeVar("T")
 _ROW = re.compile(r"<tr\b.*?</tr>", re.S | re.I)
 MAX_DEPTH = 3  # a band whose answer is cut is halved, at most this many times
 
@@ -49,26 +47,25 @@ async def read_bands(
             target_image = await ctx.offload(encode_image, crop)
             inside = (box[0] - at[0], box[1] - at[1], box[2] - at[0], box[3] - at[1])
         grounding = (round(inside[0]), round(inside[1]), round(inside[2]), round(inside[3]))
-        answer = await ctx.ask(target_image, "grounding", box=grounding)
+        try:
+            answer = await ctx.ask(target_image, "grounding", box=grounding)
+        except FATAL:
+            raise
+        except DotsOCRError as exc:  # costs this band, not the region's other bands
+            ctx.lost(f"a band of a {category} ({ctx.points(box)})", exc)
+            return [], False
         if answer is not None and answer.finish_reason == "stop":
             return [answer.text.strip()], True
         halves = cut_bands(ink, box, 2)
         if depth >= MAX_DEPTH or len(halves) < 2:
             return [answer.text.strip()] if answer is not None else [], False
-        parts = await _all(band(h, depth + 1) for h in halves)
+        parts = await together(band(h, depth + 1) for h in halves)
         return [t for texts, _ in parts for t in texts], all(ok for _, ok in parts)
 
-    results = await _all(band(b, 0) for b in cut_bands(ink, region, count))
+    results = await together(band(b, 0) for b in cut_bands(ink, region, count))
     texts = [t for texts, _ in results for t in texts if t]
     complete = all(ok for _, ok in results)
     return Reading([Cell(category, region, join(category, texts), "grounded")], complete=complete)
-
-
-async def _all(calls: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
-    """Await the calls at once; if one fails the others are cancelled (none outlives it)."""
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(c) for c in calls]
-    return [t.result() for t in tasks]
 
 
 def cut_bands(ink: Ink, region: Box, count: int) -> list[Box]:

@@ -11,6 +11,7 @@ from PIL import Image
 
 from ..client import Answer
 from ..encode import EncodedImage, decode_image
+from ..errors import DotsOCRError
 from ..pages import Geometry
 from ..servers import Request, Servers
 from ..settings import DotsOCRSettings
@@ -47,6 +48,20 @@ class PageContext:
 
     def note(self, problem: str) -> None:
         self.result.problems.append(problem)
+
+    def points(self, box: Box) -> str:
+        """``box`` (pixels of the page image) in page units, to name a region in a message."""
+        info, page = self.page.info, self.page
+        sx, sy = info.width / page.width, info.height / page.height
+        x0, y0, x1, y1 = box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy
+        return f"box {x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f} {info.unit}"
+
+    def lost(self, what: str, error: DotsOCRError) -> None:
+        """A request for ``what`` failed and its share of the page is missing: noted, and
+        kept for the page's error policy (unless a later way of reading the page makes up
+        for it)."""
+        self.note(f"{what} failed: {error.reason}")
+        self.result.failures.append(type(error)(f"{what} was not read: {error.reason}"))
 
     async def pixels(self) -> Image.Image:
         """The page image, decoded again from what was sent (once, when first needed)."""

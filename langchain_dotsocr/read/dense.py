@@ -11,7 +11,6 @@ in bands (:mod:`.bands`). The cells come back once each, in a column-aware readi
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 
 from ..budget import FACTOR, output_budget
@@ -27,6 +26,7 @@ from .order import merge, reading_order
 from .plan import Part, Planner
 from .reading import Reading, better
 from .skeleton import skeleton, skeleton_order
+from .together import together
 
 # Output tokens per pixel of ink before any answer tells: about twice what a 10-pt text page at
 # 200 dpi spends, so first parts come out small rather than too big.
@@ -122,10 +122,8 @@ async def _read_region(
 async def _read_parts(
     ctx: PageContext, plan: _Plan, parts: list[Part], kept: list[Cell], depth: int
 ) -> Reading:
-    # A task group: an error no part can survive cancels the others, none outlives the page.
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(_read_part(ctx, plan, p, kept, depth)) for p in parts]
-    readings = [t.result() for t in tasks]
+    # At once: an error no part can survive cancels the others, none outlives the page.
+    readings = await together(_read_part(ctx, plan, p, kept, depth) for p in parts)
     cells = [c for r in readings for c in r.cells]
     return Reading(cells, complete=all(r.complete for r in readings))
 
@@ -139,7 +137,7 @@ async def _read_part(
     except FATAL:
         raise
     except DotsOCRError as exc:
-        ctx.note(f"a part of the page failed: {exc.reason}")
+        ctx.lost(f"a part of the page ({ctx.points(part.box)})", exc)
         return Reading(cause="broken")
 
 

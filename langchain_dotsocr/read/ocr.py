@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
-from typing import Any
-
 from ..budget import text_tokens
 from ..encode import EncodedImage, encode_image
 from ..pages import crop_part, part_fits
@@ -14,6 +10,7 @@ from .dense import MAX_DEPTH, PRIOR_RATE, PROBES, part_target
 from .ink import Box
 from .plan import Part, Planner
 from .reading import Cause, Reading
+from .together import together
 
 TRUSTED_TOKENS = 64  # a first part's answer needs this many tokens before its rate is trusted
 
@@ -66,12 +63,7 @@ async def read_ocr_in_parts(ctx: PageContext) -> Reading:
         smaller = planner(rate, []).plan(part.room)
         if len(smaller) < 2:
             return [reading]
-        return await _all([read(p, rate, depth + 1) for p in smaller])
-
-    async def _all(calls: list[Coroutine[Any, Any, list[Reading]]]) -> list[Reading]:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(c) for c in calls]
-        return [r for t in tasks for r in t.result()]
+        return _flat(await together(read(p, rate, depth + 1) for p in smaller))
 
     rate = PRIOR_RATE
     parts = planner(rate, []).plan(page)
@@ -87,8 +79,12 @@ async def read_ocr_in_parts(ctx: PageContext) -> Reading:
         if all(r.complete for r in probe) and tokens >= TRUSTED_TOKENS and spent:
             rate = tokens / spent
         parts = planner(rate, done).plan(page)
-    readings += await _all([read(p, rate) for p in parts])
+    readings += _flat(await together(read(p, rate) for p in parts))
     text = "\n\n".join(r.text for r in readings if r.text)
     complete = all(r.complete for r in readings)
     tiles: Cause | None = None if complete else "tiles"
     return Reading(text=text, complete=complete, cause=tiles, extraction="tiled")
+
+
+def _flat(groups: list[list[Reading]]) -> list[Reading]:
+    return [r for group in groups for r in group]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..crops import Figure
 from ..encode import EncodedImage, ImageFormat, encode_image
+from ..errors import DotsOCRError
 from ..layout import Element
 from ..pages import PageImage, PageInfo
 from ..servers import Tally
@@ -59,6 +60,8 @@ class PageResult:
     text: str | None = None
     extraction: str = "layout"
     problems: list[str] = field(default_factory=list)
+    # Request errors whose share of the page the result lacks: each goes through on_error.
+    failures: list[DotsOCRError] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     # By element index: crops and descriptions (never cached: cut again from the page).
     figures: dict[int, Figure] = field(default_factory=dict)

@@ -57,7 +57,7 @@ async def picture_text(ctx: PageContext, cell: Cell) -> str:
     except FATAL:
         raise
     except DotsOCRError as exc:
-        ctx.note(f"the text inside a picture was not read: {exc.reason}")
+        ctx.lost(f"the text inside the Picture at {ctx.points(box)}", exc)
         return ""
     if answer is None or answer.finish_reason != "stop":
         ctx.note("the text inside a picture came back incomplete and is left out")

@@ -55,6 +55,8 @@ class Reader:
             state.done.append(step.name)
             if reading is not None and better(reading, state.best):
                 state.best = reading
+        if state.complete:  # what failed on the way was made up for
+            ctx.result.failures.clear()
         best = state.best
         if self.settings.ocr_pictures and best is not None and best.text is None:
             best = await read_picture_texts(ctx, best)
@@ -67,7 +69,7 @@ class Reader:
         except FATAL:
             raise
         except DotsOCRError as exc:
-            state.ctx.note(f"{step.name} failed: {exc.reason}")
+            state.ctx.lost(f"the page's {step.name} reading", exc)
             return None
 
     def _finish(self, ctx: PageContext, best: Reading | None) -> PageResult:

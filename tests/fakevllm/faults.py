@@ -66,9 +66,13 @@ class FaultPlan:
     ``rates``: fault -> probability, for attempts ``by_page`` does not plan (sum <= 1).
     ``retry_after``: seconds sent in the Retry-After header of ``http_429`` (``None``: no header).
     ``hang_seconds``: how long ``hang`` sends nothing before answering normally.
+    ``by_mode``: prompt mode key (``"prompt_grounding_ocr"``, ...) -> fault of the 0th, 1st, ...
+    request with that prompt, whatever its page (one band of a table, one part of a dense
+    page); it comes before ``by_page`` for the requests it plans.
     """
 
     by_page: Mapping[int | str | None, Sequence[str]] = field(default_factory=dict)
+    by_mode: Mapping[str, Sequence[str]] = field(default_factory=dict)
     rates: Mapping[str, float] = field(default_factory=dict)
     seed: int = 0
     retry_after: float | None = 1.0
@@ -79,7 +83,11 @@ class FaultPlan:
             page: [kinds] if isinstance(kinds, str) else list(kinds)
             for page, kinds in self.by_page.items()
         }
-        for kinds in self.by_page.values():
+        self.by_mode = {
+            mode: [kinds] if isinstance(kinds, str) else list(kinds)
+            for mode, kinds in self.by_mode.items()
+        }
+        for kinds in [*self.by_page.values(), *self.by_mode.values()]:
             for kind in kinds:
                 _check_kind(kind)
         for kind, rate in self.rates.items():
@@ -89,8 +97,14 @@ class FaultPlan:
         if sum(self.rates.values()) > 1 + 1e-9:
             raise ValueError("fault rates add up to more than 1")
 
-    def choose(self, page: int | str | None, attempt: int) -> str:
-        """The fault of ``page``'s attempt ``attempt`` (0 for the first request)."""
+    def choose(
+        self, page: int | str | None, attempt: int, mode: str | None = None, nth: int = 0
+    ) -> str:
+        """The fault of ``page``'s attempt ``attempt`` (0 for the first request), which is the
+        ``nth`` request with prompt ``mode``."""
+        by_mode = self.by_mode.get(mode or "")
+        if by_mode is not None and nth < len(by_mode):
+            return by_mode[nth]
         planned = self.by_page.get(page)
         if planned is not None and attempt < len(planned):
             return planned[attempt]

@@ -80,6 +80,7 @@ class FakeVLLM:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._attempts: dict[int | None, int] = {}
+        self._mode_counts: dict[str | None, int] = {}  # requests seen per prompt mode
         self._active = 0
         self._max_active = 0
         self._in_flight = 0
@@ -131,6 +132,7 @@ class FakeVLLM:
         with self._lock:
             self._requests.clear()
             self._attempts.clear()
+            self._mode_counts.clear()
             self._max_active = 0
             self._max_in_flight = 0
             self._prefix.clear()
@@ -306,9 +308,11 @@ class FakeVLLM:
         with self._lock:
             attempt = self._attempts.get(rec.page, 0)
             self._attempts[rec.page] = attempt + 1
+            nth = self._mode_counts.get(rec.prompt_mode, 0)
+            self._mode_counts[rec.prompt_mode] = nth + 1
         rec.attempt = attempt
         plan = self.faults
-        fault = plan.choose(rec.page, attempt) if plan is not None else "ok"
+        fault = plan.choose(rec.page, attempt, rec.prompt_mode, nth) if plan is not None else "ok"
         rec.fault = fault
         if self._proxy_fault(ex, rec, fault, plan):
             return
