@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
+from os import PathLike
 from pathlib import Path
 
 from langchain_core.document_loaders import BaseLoader
@@ -54,8 +56,10 @@ class DotsOCRLoader(BaseLoader):
             async for doc in loader.alazy_load():
                 ...
 
-    Every keyword argument is a field of :class:`DotsOCRSettings`; ``name`` names a ``bytes``
-    source in the metadata (default ``"<bytes>"``).
+    Every keyword argument is a field of :class:`DotsOCRSettings`; ``name`` is the ``source``
+    of a ``bytes`` source in the metadata (default ``"<bytes>"``; ``name[i]`` for the i-th of
+    several), or of a single file path (a temporary file of an upload, say). It names nothing
+    else (a folder, a Blob, several paths): a ``UserWarning`` says so.
     """
 
     def __init__(
@@ -72,6 +76,27 @@ class DotsOCRLoader(BaseLoader):
         )
         self.name = name
         self.parser = DotsOCRParser(**kwargs)
+        if name is not None and not self._names_a_source():
+            warnings.warn(
+                f"name={name!r} is ignored: it names bytes or a single file path, not "
+                f"{self._unnamed()}",
+                UserWarning,
+                stacklevel=2,
+            )
+
+    def _names_a_source(self) -> bool:
+        return any(isinstance(s, bytes) for s in self.sources) or self._single_file()
+
+    def _single_file(self) -> bool:
+        if len(self.sources) != 1:
+            return False
+        only = self.sources[0]
+        return isinstance(only, (str, PathLike)) and not Path(only).is_dir()
+
+    def _unnamed(self) -> str:
+        if any(isinstance(s, Blob) for s in self.sources):
+            return "a Blob (its own metadata['source'] names it)"
+        return "a folder" if len(self.sources) == 1 else "several paths"
 
     def __repr__(self) -> str:
         return f"DotsOCRLoader({len(self.sources)} source(s), parser={self.parser!r})"
@@ -96,6 +121,8 @@ class DotsOCRLoader(BaseLoader):
                     relative = path.relative_to(source).parts
                     if path.is_file() and not any(p.startswith(".") for p in relative):
                         yield Blob.from_path(path)
+            elif self.name is not None and self._single_file():
+                yield Blob.from_path(source, metadata={"source": self.name})
             else:
                 yield Blob.from_path(source)
 

@@ -290,3 +290,20 @@ def test_parser_plugs_into_generic_loader(fast, tmp_path):
     docs = loader.load()
     assert len(docs) == 2 * len(sample_page(0).boxes)
     assert {Path(d.metadata["source"]).name for d in docs} == {"doc0.pdf", "doc1.pdf"}
+
+
+def test_name_names_a_single_file_path_and_warns_where_it_names_nothing(fast, pdf, tmp_path):
+    import pytest
+    from langchain_core.documents.base import Blob
+
+    docs = DotsOCRLoader(pdf, name="upload.pdf", **fast).load()
+    assert {d.metadata["source"] for d in docs} == {"upload.pdf"}
+    plain = DotsOCRLoader(pdf, **fast).load()
+    assert [d.id for d in docs] == [d.id for d in plain]  # ids are the content's, not the name's
+    with pytest.warns(UserWarning, match="name='x.pdf' is ignored: .* not a folder"):
+        folder = DotsOCRLoader(tmp_path, name="x.pdf", **fast).load()
+    assert {d.metadata["source"] for d in folder} == {str(pdf)}
+    with pytest.warns(UserWarning, match="not several paths"):
+        DotsOCRLoader([pdf, pdf], name="x.pdf", **fast)
+    with pytest.warns(UserWarning, match="not a Blob"):
+        DotsOCRLoader(Blob.from_path(pdf), name="x.pdf", **fast)

@@ -83,6 +83,7 @@ class RecordedRequest:
     finish_reason: str | None = None
     error: str | None = None  # message of an error answer
     disconnected: bool = False  # the client went away before the answer was complete
+    killed: bool = False  # the double was killed (kill()) before the answer was complete
     started_at: float | None = None  # slot taken (prefill starts)
     first_token_at: float | None = None
     finished_at: float | None = None

@@ -350,8 +350,7 @@ class FakeVLLM:
         if fault == "hang":
             seconds = plan.hang_seconds if plan is not None else 30.0
             if not self._scheduler.wait(seconds, ex.gone):
-                rec.disconnected = not self._stop.is_set()
-                ex.drop()
+                self._abandon(ex, rec)
                 return True
         return False
 
@@ -420,13 +419,20 @@ class FakeVLLM:
         c = self._counters
         c.prompt_tokens += job.prompt_tokens
         c.generation_tokens += answer_tokens(rec.sent_chars)
-        done = not rec.disconnected and rec.finish_reason in ("stop", "length")
+        done = not (rec.disconnected or rec.killed) and rec.finish_reason in ("stop", "length")
         reason = rec.finish_reason if done and rec.finish_reason else "abort"
         c.success[reason] += 1
 
     def _abandon(self, ex: Exchange, rec: RecordedRequest) -> None:
-        rec.disconnected = not self._stop.is_set()
+        self._cut(rec)
         ex.drop()
+
+    def _cut(self, rec: RecordedRequest) -> None:
+        """The answer ended early: killed with the server, or the client went away."""
+        if self._stop.is_set():
+            rec.killed = True
+        else:
+            rec.disconnected = True
 
     def _usage(self, rec: RecordedRequest) -> dict[str, int]:
         p, c = rec.prompt_tokens or 0, rec.completion_tokens or 0
@@ -487,7 +493,7 @@ class FakeVLLM:
             return
         rec.sent_chars = len(text)
         if not ex.send(200, body, JSON):
-            rec.disconnected = True
+            self._cut(rec)
 
     def _stream(
         self,
@@ -537,7 +543,7 @@ class FakeVLLM:
             "finish_reason": None,
         }
         if not (ex.start_stream() and ex.stream(chunk([first]))):
-            rec.disconnected = True
+            self._cut(rec)
             return
         if fault == "drop_mid" and n_chars == 0:
             ex.drop()
@@ -557,7 +563,7 @@ class FakeVLLM:
             if rec.first_token_at is None:
                 rec.first_token_at = time.monotonic()
             if not ex.stream(delta(current, finish if following is None else None)):
-                rec.disconnected = True
+                self._cut(rec)
                 return
             if fault == "drop_mid" and rec.sent_chars >= n_chars // 2:
                 ex.drop()
@@ -583,10 +589,10 @@ class FakeVLLM:
                 break
             current = following
         if job.include_usage and not ex.stream(chunk([], self._usage(rec))):
-            rec.disconnected = True
+            self._cut(rec)
             return
         if not (ex.stream(b"data: [DONE]\n\n") and ex.end_stream()):
-            rec.disconnected = True
+            self._cut(rec)
 
 
 def _compact(obj: object) -> bytes:
