@@ -414,8 +414,8 @@ class Run:
         mark = not stop and self.settings.on_error == "mark"
         if held or stop:  # a page held back was read whole (or the run ends): it leaves first
             yield from slot.builder.failed(error, info, mark)
-        elif mark:
-            yield slot.builder.error_document(error, info, part=True)
+        elif mark and info is not None:
+            yield from slot.builder.part_failed(error, info)
         if stop:
             raise error
         logger.warning("%s", error)

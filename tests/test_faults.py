@@ -170,10 +170,24 @@ def test_whole_page_ocr_only_when_nothing_with_boxes_came_back(fast, fake):
 
 def test_salvaged_cells_when_nothing_is_complete(fast, fake):
     # The answer is cut and every part of the page fails: the cut answer's cells are kept.
+    # Each failed part is a share of the page lost: marked after the page's cells.
     fake.faults = FaultPlan(by_page={0: ["truncate"] + ["http_400"] * 20, None: ["http_400"] * 50})
-    docs = load(fast).load()
-    assert docs and {d.metadata["extraction"] for d in docs} == {"salvaged"}
-    assert set(got(docs)) < set(expected())  # a true subset: nothing invented
+    docs = load(fast, on_error="mark").load()
+    read = [d for d in docs if d.metadata["category"] != "Error"]
+    marks = docs[len(read):]
+    assert read and {d.metadata["extraction"] for d in read} == {"salvaged"}
+    assert set(got(read)) < set(expected())  # a true subset: nothing invented
+    assert marks and all(d.metadata["category"] == "Error" and "HTTP 400" in d.metadata["error"]
+                         for d in marks)
+
+
+def test_salvaged_cells_come_out_before_the_raise(fast, fake):
+    fake.faults = FaultPlan(by_page={0: ["truncate"] + ["http_400"] * 20, None: ["http_400"] * 50})
+    read = []
+    with pytest.raises(DotsOCRError, match=r"f\.pdf, page 1 of 1.*HTTP 400"):
+        for doc in load(fast).lazy_load():
+            read.append(doc)
+    assert read and set(got(read)) < set(expected())
 
 
 @pytest.mark.parametrize("kind", ["invalid_json", "malformed_boxes", "empty"])
@@ -338,7 +352,7 @@ def test_a_failing_fallback_keeps_the_salvaged_cells(fast, fake):
     fake.faults = FaultPlan(
         by_page={0: ["loop_table", "loop_table"] + ["http_400"] * 20, None: ["http_400"] * 50}
     )
-    docs = load(fast).load()
+    docs = load(fast, on_error="skip").load()  # the failed parts are logged
     assert docs and {d.metadata["extraction"] for d in docs} == {"salvaged"}
     assert set(got(docs)) < set(expected())
 

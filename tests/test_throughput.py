@@ -88,7 +88,7 @@ def test_cache_skips_salvaged_pages_and_damaged_entries(fast, fake, tmp_path):
     # Page 0 is cut and every part of it fails: salvaged.
     fake.faults = FaultPlan(by_page={0: ["truncate"] + ["http_400"] * 9, None: ["http_400"] * 9})
     pdf = make_pdf([sample_page(0), sample_page(1)])
-    DotsOCRLoader(pdf, cache_dir=tmp_path, **fast).load()
+    DotsOCRLoader(pdf, cache_dir=tmp_path, on_error="skip", **fast).load()
     entries = sorted(tmp_path.rglob("*.json"))
     assert len(entries) == 1  # page 1 only: the salvaged page 0 is tried again next time
     entries[0].write_text("{not json")

@@ -47,6 +47,7 @@ class DocumentBuilder:
         if settings.merge_tables:
             self.steps.append(TableJoin(join=self.shape == "element"))
         self._held: Page | None = None
+        self._held_marks: list[Document] = []  # Error Documents of shares the held page lacks
         self._markdown: list[str] = []  # single mode: each page's Markdown
         self._first: PageInfo | None = None
 
@@ -71,6 +72,15 @@ class DocumentBuilder:
             out.append(self.error_document(error, info))
         return out
 
+    def part_failed(self, error: DotsOCRError, info: PageInfo) -> list[Document]:
+        """The Error Document for the share of the page ``info`` that ``error`` left out,
+        once it can leave: after the page's own Documents, so it waits while they are held."""
+        mark = self.error_document(error, info, part=True)
+        if self._held is not None and self._held.info.index == info.index:
+            self._held_marks.append(mark)
+            return []
+        return [mark]
+
     def finish(self) -> list[Document]:
         """At the end of the source: the page held back, or the ``single`` mode Document."""
         out = self._release_held(None)
@@ -92,7 +102,8 @@ class DocumentBuilder:
 
     def _release_held(self, following: Page | None) -> list[Document]:
         held, self._held = self._held, None
-        return self._leave(held, following) if held is not None else []
+        marks, self._held_marks = self._held_marks, []
+        return self._leave(held, following) + marks if held is not None else []
 
     def _leave(self, page: Page, following: Page | None) -> list[Document]:
         for step in self.steps:
