@@ -121,6 +121,11 @@ class PictureDescriber:
         self._identity = _identity(describer)
         self._runs: dict[str, asyncio.Future[str]] = {}  # by key: each picture once a run
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What is masked in its log lines: the run's key and the describer's secrets."""
+        return self._secrets
+
     def key(self, crop: Crop) -> str:
         """The cache key of ``crop``'s description by this describer."""
         parts = {

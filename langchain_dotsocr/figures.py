@@ -47,11 +47,7 @@ class Figures:
 
     def __init__(self, settings: DotsOCRSettings, cache: PageCache | None) -> None:
         self.settings = settings
-        excluded = settings.excluded()
-        cropped = set(settings.image_categories) if settings.images is not None else set()
-        if settings.describe_pictures is not None:
-            cropped.add("Picture")
-        self.categories = frozenset(cropped - excluded)
+        self.categories = cropped_categories(settings)
         self.folder = _writable(settings.image_folder) if settings.image_folder else None
         self.describer = (
             PictureDescriber(
@@ -133,6 +129,15 @@ class Figures:
             )
             return Figure()
         return Figure(image_path=os.fspath(path), image_mime_type=MIME_TYPE)
+
+
+def cropped_categories(settings: DotsOCRSettings) -> frozenset[str]:
+    """The categories whose elements the settings have cut from their page (kept as images,
+    or described); empty when they ask for no figures."""
+    cropped = set(settings.image_categories) if settings.images is not None else set()
+    if settings.describe_pictures is not None:
+        cropped.add("Picture")
+    return frozenset(cropped - settings.excluded())
 
 
 def _writable(folder: str) -> Path:

@@ -15,6 +15,7 @@ without area), each naming the source and the page. Pages are never rendered abo
 from __future__ import annotations
 
 import functools
+import io
 import math
 import threading
 from abc import ABC, abstractmethod
@@ -116,6 +117,13 @@ class PageDocument(ABC):
         """Regions of page ``index`` (page units, top-left origin) at the render resolution:
         a PDF's rendered at ``dpi``, an image's cut from its own pixels. Each is at most
         :data:`MAX_CROP_PIXELS` (a bigger one is scaled down to it)."""
+
+    @abstractmethod
+    def page_file(self, index: int) -> bytes:
+        """A file that holds page ``index`` for :meth:`crops`, to cut them elsewhere (on a Ray
+        actor): a PDF's page alone in a one-page PDF (saved unlocked), an image file whole.
+        Its crops are the source's: the page is at index 0 when the file has one page, else
+        at ``index``."""
 
     @abstractmethod
     def close(self) -> None:
@@ -269,6 +277,20 @@ class PdfPages(PageDocument):
                 page.close()
         except pdfium.PdfiumError as exc:
             raise self._error(index, f"cannot render the page's crops ({exc})") from exc
+
+    @_pdfium
+    def page_file(self, index: int) -> bytes:
+        try:
+            alone = pdfium.PdfDocument.new()
+            try:
+                alone.import_pages(self._pdf, [index])
+                buffer = io.BytesIO()
+                alone.save(buffer)
+            finally:
+                alone.close()
+        except pdfium.PdfiumError as exc:
+            raise self._error(index, f"cannot copy the page for its crops ({exc})") from exc
+        return buffer.getvalue()
 
     @_pdfium
     def close(self) -> None:
@@ -458,6 +480,9 @@ class ImagePages(PageDocument):
                 crop = crop.resize(size, Image.Resampling.BOX)
             out.append(crop)
         return out
+
+    def page_file(self, index: int) -> bytes:
+        return self._data  # decoded again for the crops: the same pixels, as the file has them
 
     def close(self) -> None:
         self._data = b""

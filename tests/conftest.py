@@ -1,10 +1,49 @@
-"""Shared fixtures: the vLLM double on a real local port, and test documents."""
+"""Shared fixtures: the vLLM double on a real local port, the local Ray session, test
+documents; and how the two xdist workers share the suite (see :func:`_group`)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.fakevllm import FakeVLLM, make_pdf, sample_page, serve
+
+
+# The group that runs first: Ray's tests (and the README's Ray block) share one local Ray
+# session, and are the suite's longest group; started first, the other worker takes the rest.
+FIRST = "ray"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist names the groups in the test ids
+def pytest_collection_modifyitems(config, items):
+    """Each test joins its file's xdist group unless it names its own (``--dist loadgroup``:
+    a group runs on one worker, so a file's module fixtures are made once, as with
+    ``loadfile``; a slow file may put some of its tests in a group of their own). Ray's group
+    goes first."""
+    for item in items:
+        if not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+    items.sort(key=lambda item: _group(item) != FIRST)
+
+
+def _group(item) -> str:
+    return next(item.iter_markers("xdist_group")).args[0]
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray for every test that uses Ray (two CPUs, no dashboard), its shuffles sized
+    for two CPUs: Ray Data's default of 200 partitions a groupby (``document_rows``) is made
+    for a cluster, and costs a local session most of a test's time; the rows are the same."""
+    ray = pytest.importorskip("ray")
+    import ray.data
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    context = ray.data.DataContext.get_current()
+    context.default_hash_shuffle_parallelism = 2
+    context.enable_progress_bars = False
+    yield
+    ray.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import json
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -379,7 +378,7 @@ def measure(tmp_path: Path, data: bytes, max_pixels: int = MAX_PIXELS) -> dict:
     path.write_bytes(data)
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(path), str(max_pixels)],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -417,13 +416,17 @@ def test_memory_of_huge_pages_stays_near_max_pixels(tmp_path):
     ("width", "height"),
     [(100_000, 100_000), (10_000, 10_000)],  # past Pillow's 2x error, and in its 1x..2x warning
 )
-def test_bombs_are_refused_by_their_header(width, height):
+def test_bombs_are_refused_by_their_header(width, height, monkeypatch):
+    from PIL import ImageFile
+
     data = png_bomb(width, height)
     assert len(data) < 200
-    start = time.perf_counter()
+    decoded = []  # by the header alone: no frame's pixels are ever loaded
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: decoded.append(im) or load(im))
     with pytest.raises(DocumentError, match="decompression bomb") as err:
         open_pages(data, "bomb.png")
-    assert time.perf_counter() - start < 1
+    assert decoded == []
     assert err.value.source == "bomb.png" and str(err.value).startswith("bomb.png: refused")
     assert f"{width * height}" in str(err.value)
 

@@ -335,7 +335,7 @@ def test_console_script_is_installed(base_url, pdf):
     env = dict(os.environ, DOTSOCR_BASE_URL=base_url)
     done = subprocess.run(
         [str(script), "parse", str(pdf), "--pages", "0"],
-        capture_output=True, text=True, timeout=60, env=env,
+        capture_output=True, text=True, timeout=600, env=env,
     )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == len(sample_page(0).boxes)

@@ -29,7 +29,7 @@ def run_example(base_url: str, *argv: object, cwd: Path = ROOT) -> subprocess.Co
     env = dict(os.environ, DOTSOCR_BASE_URL=base_url)
     return subprocess.run(
         [sys.executable, *map(str, argv)],
-        capture_output=True, text=True, timeout=120, env=env, cwd=cwd,
+        capture_output=True, text=True, timeout=600, env=env, cwd=cwd,
     )
 
 
@@ -201,7 +201,7 @@ def test_notebook_runs_and_its_outputs_are_current(base_url, tmp_path):
                PYTHONPATH=os.pathsep.join(filter(None, [str(stub.parent),
                                                         os.environ.get("PYTHONPATH")])))
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=120, env=env, cwd=EXAMPLES)
+                          timeout=600, env=env, cwd=EXAMPLES)
     assert done.returncode == 0, done.stderr
     assert log.read_text().split() == ["HTML", "Image"]
     committed = "".join(
@@ -223,7 +223,7 @@ def regenerate() -> None:
         os.environ["DOTSOCR_BASE_URL"] = url
         NotebookClient(
             nb,
-            timeout=120,
+            timeout=600,
             kernel_name="python3",
             record_timing=False,
             resources={"metadata": {"path": str(EXAMPLES)}},

@@ -541,15 +541,16 @@ def test_a_paced_loop_stops_when_the_client_leaves(page_png: bytes) -> None:
                 if n == 40:
                     break
         elapsed = time.monotonic() - start
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + 60  # a poll: as long as a loaded machine needs
         while fake.requests[-1].finished_at is None and time.monotonic() < deadline:
             time.sleep(0.02)
     rec = fake.requests[-1]
     assert rec.disconnected and rec.finished_at is not None
     assert rec.finish_reason == "length" and rec.completion_tokens == 20000
     assert rec.sent_chars < budget_chars(20000) // 10
-    # ~20 deltas of 4 tokens were due before the client left: about 0.2 s at 400 tok/s
-    assert 0.1 < elapsed < 3
+    # ~20 deltas of 4 tokens were due before the client left: about 0.2 s at 400 tok/s, far
+    # from the whole answer's 50 s whatever the machine's load
+    assert 0.1 < elapsed < 25
 
 
 def test_keep_alive_reuses_one_connection(
@@ -641,12 +642,12 @@ def test_broken_answers(
 
 
 def test_hang_is_released_by_shutdown(page_png: bytes) -> None:
-    fake = FakeVLLM(faults=FaultPlan(by_page={3: ["hang"]}, hang_seconds=30))
+    fake = FakeVLLM(faults=FaultPlan(by_page={3: ["hang"]}, hang_seconds=120))
     with serve(fake) as base_url:
         with pytest.raises(httpx.ReadTimeout):
             httpx.post(base_url + "/chat/completions", json=body(page_png), timeout=0.5)
         left = time.monotonic()
-    assert time.monotonic() - left < 2
+    assert time.monotonic() - left < 60  # released, not the hang's 120 s
 
 
 # -- latency --------------------------------------------------------------------------------------

@@ -269,7 +269,7 @@ def test_parse_file_example_runs(base_url, tmp_path):
     pdf.write_bytes(make_pdf([sample_page(0)]))
     done = subprocess.run(
         [sys.executable, "examples/parse_file.py", str(pdf), "--base-url", base_url],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr
     assert "Title" in done.stdout and "'# Title 0'" in done.stdout

@@ -34,7 +34,7 @@ def test_interrupting_lazy_load_cancels_the_run(fast, fake):
 
     from tests.fakevllm import FaultPlan, make_pdf, sample_page
 
-    fake.faults = FaultPlan(by_page={0: ["hang"]}, hang_seconds=20)
+    fake.faults = FaultPlan(by_page={0: ["hang"]}, hang_seconds=120)
 
     def interrupt(*_):
         if not fake.chat_requests:  # a loaded machine: interrupt once the request hangs
@@ -52,9 +52,9 @@ def test_interrupting_lazy_load_cancels_the_run(fast, fake):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < 60  # not the hang's 120 s
     assert not [t for t in threading.enumerate() if t.name.startswith("dotsocr-loop")]
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60  # a poll: as long as a loaded machine needs
     while not fake.chat_requests[0].disconnected and time.monotonic() < deadline:
         time.sleep(0.05)
     assert fake.chat_requests[0].disconnected  # the hung request was cancelled, not left

@@ -4,8 +4,10 @@ two doubles, with a failing page and a file that is not a document."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 ray = pytest.importorskip("ray")
 
@@ -25,12 +27,9 @@ PAGES = 6
 BAD_PAGE = 4  # the doubles refuse its image with a 400: a page that fails
 
 
-@pytest.fixture(scope="session")
-def ray_session():
-    if not ray.is_initialized():  # the README's Ray block may have started it: share it
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+# One worker runs these with the README's Ray block, in one Ray session (conftest's
+# ray_session); Ray is slow to start and to run a pipeline, more so on a busy machine.
+pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")
@@ -220,11 +219,12 @@ def test_error_rows_carry_neither_the_key_nor_the_image(two_doubles, folder):
 
 
 
-def test_captions_tables_across_pages_and_picture_text_reach_ray(
+def test_captions_tables_across_pages_picture_text_crops_and_descriptions_reach_ray(
     ray_session, two_doubles, tmp_path
 ):
     from tests.fakevllm import Box, PageSpec, page_footer_box
-    from tests.fakevllm.figures import split_table
+    from tests.fakevllm.figures import FakeVisionModel, split_table
+    from tests.test_crops import png, region_px
 
     fakes, urls = two_doubles
     specs, texts = split_table()
@@ -238,20 +238,91 @@ def test_captions_tables_across_pages_and_picture_text_reach_ray(
     for fake in fakes:
         fake.texts = texts
     try:
-        options = {"base_url": urls, "dpi": 72, "retry_backoff": 0.01, "ocr_pictures": True}
-        docs = list(documents(read_pages(str(folder), actors=2, **options)))
-        want = DotsOCRLoader(sorted(folder.iterdir()), **options).load()
+        options = {"base_url": urls, "dpi": 72, "retry_backoff": 0.01, "ocr_pictures": True,
+                   "image_categories": ["Picture", "Table"]}
+        # The describer is made in each actor (a chat model holding a client cannot be pickled).
+        ray_crops, loader_crops = tmp_path / "ray-crops", tmp_path / "loader-crops"
+        results = read_pages(str(folder), actors=2, describer=FakeVisionModel,
+                             images=str(ray_crops), **options)
+        docs = list(documents(results, images=str(ray_crops), **options))
+        want = DotsOCRLoader(sorted(folder.iterdir()), images=str(loader_crops),
+                             describe_pictures=FakeVisionModel(), **options).load()
     finally:
         for fake in fakes:
             fake.texts = {}
-    assert [(d.page_content, d.metadata) for d in docs] == [(d.page_content, d.metadata) for d in want]
+
+    def same_folder(doc):  # the crops' files are named alike in both folders
+        path = doc.metadata["image_path"].replace(str(ray_crops), str(loader_crops))
+        return doc.page_content, doc.metadata | {"image_path": path}
+
+    assert [same_folder(d) for d in docs] == [(d.page_content, d.metadata) for d in want]
     (table,) = [d for d in docs if d.metadata["category"] == "Table"]
     assert table.metadata["pages"] == [0, 1]
     (picture,) = [d for d in docs if d.metadata["category"] == "Picture"]
     assert picture.metadata["caption"] == "Figure 5: caption."
     assert picture.metadata["picture_text"] == "North hub"
-    for asked in ({"images": "base64"}, {"describe_pictures": lambda crop: "x"}):
-        with pytest.raises(ValueError, match="not available on Ray"):
-            read_pages(str(folder), base_url=urls, **asked)
-        with pytest.raises(ValueError, match="not available on Ray"):
-            next(documents(None, **asked))
+    # Cut at the render resolution from the page, and seen by the describer as what it is.
+    x0, y0, x1, y1 = region_px(picture.metadata["bbox"], 612, 792, 72 / 72)
+    assert png(picture).size == (x1 - x0, y1 - y0)
+    assert picture.metadata["picture_description"] == (
+        f"A picture of {x1 - x0}x{y1 - y0} px showing Picture 5."
+    )
+    cropped = [d for d in docs if d.metadata["image_path"]]
+    assert {d.metadata["category"] for d in cropped} == {"Picture", "Table"}
+    for doc, theirs in zip(cropped, [d for d in want if d.metadata["image_path"]], strict=True):
+        assert png(doc).tobytes() == png(theirs).tobytes()
+        assert Path(doc.metadata["image_path"]).parent == ray_crops.resolve()
+    # Result rows carry the crops' place, never the page's pixels or file.
+    rows = results.take_all()
+    assert all("page_file" not in r and "image" not in r for r in rows)
+
+
+def test_crops_as_base64_and_a_describer_that_cannot_be_made_on_an_actor(two_doubles, tmp_path):
+    import asyncio
+    import threading
+
+    from langchain_dotsocr.pages import Geometry
+    from langchain_dotsocr.ray_data import PageReader
+    from langchain_dotsocr.ray_data.rows import page_result
+    from tests.fakevllm.figures import figures_page
+
+    fakes, urls = two_doubles
+    spec, texts = figures_page()
+    data = make_pdf([spec])
+    options = {"base_url": urls[0], "dpi": 72, "images": "base64",
+               "describe_pictures": lambda crop: f"{crop.width}x{crop.height}"}
+    settings = DotsOCRSettings(**options)
+    (page,) = render_pages({"bytes": data, "path": "f.pdf"}, settings, Geometry(dpi=72))
+    assert page["page_file"]  # the page alone, for the actor to cut its crops from
+    fakes[0].texts = texts
+    try:
+        out = asyncio.run(PageReader(settings, Geometry(dpi=72))(page))
+        want = DotsOCRLoader(data, **options).load()
+    finally:
+        fakes[0].texts = {}
+    figures = page_result(out).figures
+    pictures = {d.metadata["element_index"]: d for d in want if d.metadata["category"] == "Picture"}
+    assert pictures and set(figures) == set(pictures)
+    for index, doc in pictures.items():
+        assert figures[index].image_base64 == doc.metadata["image_base64"]
+        assert figures[index].description == doc.metadata["picture_description"] != ""
+    # A describer Ray cannot pickle is refused before anything runs, naming the way out.
+    class Holding:
+        def __init__(self):
+            self.lock = threading.Lock()
+
+        def __call__(self, crop):
+            return "x"
+
+    with pytest.raises(ValueError, match="describer="):
+        read_pages(str(tmp_path), base_url=urls, describe_pictures=Holding())
+    # One that fails to be made in the actor fails its pages as rows, the secrets masked.
+    secret = "sk-very-secret-key-456"
+
+    def broken():
+        raise RuntimeError(f"401: key {secret} refused")
+
+    keyed = settings.model_copy(update={"api_key": SecretStr(secret), "describe_pictures": None})
+    row = asyncio.run(PageReader(keyed, Geometry(dpi=72), describer=broken)(page))
+    assert row["error_type"] == "RuntimeError" and row["result"] is None
+    assert secret not in json.dumps(row) and "401" in row["error"]

@@ -10,7 +10,7 @@ from ..prompts import chat_body, prompt_text
 from ..read import PageResult
 from ..read.reader import elements_of
 from ..settings import DotsOCRSettings
-from .rows import PAGE_ROW, error_row, page_info, prepared_page, result_json
+from .rows import PAGE_ROW, PIXELS, error_row, page_info, prepared_page, result_json
 
 
 def engine_request(row: dict[str, Any], settings: DotsOCRSettings) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def result_of_answer(
     one with nothing usable becomes an error row.
     """
     # Only the page's own columns: the engine's (messages with the image, tokens) stay behind.
-    out = {k: row[k] for k in PAGE_ROW if k != "image"} | {"model": model}
+    out = {k: row[k] for k in PAGE_ROW if k not in PIXELS} | {"model": model}
     info = page_info(row)
     result = PageResult(info)
     width, height = int(row["image_width"]), int(row["image_height"])

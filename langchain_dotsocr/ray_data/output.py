@@ -12,29 +12,15 @@ import ray.data
 from langchain_core.documents import Document
 
 from ..documents import DocumentBuilder
-from ..identity import SourceId
 from ..settings import DotsOCRSettings
-from .rows import page_info, page_result, row_error
-
-
-def without_figures(s: DotsOCRSettings) -> DotsOCRSettings:
-    """``s``, refused if it asks for crops or descriptions: a crop is cut from the source file
-    at the render resolution after its page is read, and result rows do not carry the file."""
-    if s.images is not None or s.describe_pictures is not None:
-        raise ValueError(
-            "images= and describe_pictures= are not available on Ray: crops are cut from the "
-            "source file after its page is read, and the rows of the Ray pipeline do not carry "
-            "the file. Use DotsOCRLoader for them (ocr_pictures=, captions and tables joined "
-            "across pages work on Ray)"
-        )
-    return s
+from .rows import page_info, page_result, row_error, source_id
 
 
 def documents(results: ray.data.Dataset, **settings: Any) -> Iterator[Document]:
     """The Documents of result rows, on the driver, in source and page order, exactly as the
     loader makes them (sections carried across pages, captions linked, tables joined across
-    pages); failed pages follow ``on_error``."""
-    s = without_figures(DotsOCRSettings(**settings))
+    pages, crops and descriptions as the actors made them); failed pages follow ``on_error``."""
+    s = DotsOCRSettings(**settings)
     rows = results.sort(["source", "page"]).iter_rows()
     for _, group in itertools.groupby(rows, key=lambda r: r["source"]):
         yield from _source_documents(list(group), s)
@@ -42,14 +28,8 @@ def documents(results: ray.data.Dataset, **settings: Any) -> Iterator[Document]:
 
 def _source_documents(rows: list[dict[str, Any]], s: DotsOCRSettings) -> Iterator[Document]:
     """A source's Documents from its rows in page order, as the loader's run emits them."""
-    first, model = rows[0], next((r["model"] for r in rows if r.get("model")), s.model or "")
-    answer = first["answer"] or ""
-    identity = (
-        SourceId.of_content(first["digest"], answer)
-        if first["digest"]
-        else SourceId.of_name(first["source"], answer)
-    )
-    builder = DocumentBuilder(s, model, identity)
+    model = next((r["model"] for r in rows if r.get("model")), s.model or "")
+    builder = DocumentBuilder(s, model, source_id(rows[0]))
     for row in rows:
         if not row.get("error"):
             yield from builder.page(page_result(row))
@@ -67,9 +47,10 @@ def document_rows(results: ray.data.Dataset, **settings: Any) -> ray.data.Datase
     """One row per Document (``page_content``, ``id`` and each metadata key as a column), made
     by Ray per source, for ``write_parquet`` or ``write_json``; failed pages follow
     ``on_error`` (``"raise"`` is taken as ``"mark"``: a dataset keeps its errors as rows)."""
-    s = without_figures(DotsOCRSettings(**settings))
+    s = DotsOCRSettings(**settings)
     if s.on_error == "raise":
         s = s.model_copy(update={"on_error": "mark"})
+    s = s.model_copy(update={"describe_pictures": None})  # the actors described: not shipped
     return results.groupby("source").map_groups(
         functools.partial(_rows_of_source, settings=s), batch_format="pyarrow"
     )

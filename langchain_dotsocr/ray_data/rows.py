@@ -1,22 +1,28 @@
 """Rows of the Ray pipeline: a file's pages as rows, a page's result as a row, and back.
 
 Every row of one dataset has the same keys (:data:`PAGE_ROW`, None where unknown), so blocks
-share a schema. A page row carries the page encoded as the loader sends it; a result row
-carries the page's result as JSON and never the image or the API key.
+share a schema. A page row carries the page encoded as the loader sends it and, when crops or
+descriptions are asked, ``page_file``: the page alone in a file (a one-page PDF, or the image
+file), which the actor cuts the crops from at the render resolution, as the loader cuts them
+from the source. A result row carries the page's result as JSON (its figures included) and
+never the page's image, its file or the API key.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import asdict
 from typing import Any
 
+from ..crops import Figure
 from ..encode import EncodedImage, decode_image
 from ..errors import DotsOCRError, PageError, ServerError
-from ..identity import content_hash
+from ..figures import cropped_categories
+from ..identity import SourceId, content_hash
 from ..layout import Element
-from ..pages import Geometry, PageInfo, open_pages, select_pages
+from ..pages import Geometry, PageDocument, PageInfo, open_pages, select_pages
 from ..read import PageResult, Prepared, prepare
 from ..read.ink import COARSE, ink_map
 from ..settings import DotsOCRSettings
@@ -25,24 +31,35 @@ from ..settings import DotsOCRSettings
 PAGE_ROW: dict[str, Any] = dict.fromkeys(
     (
         "source", "page", "total_pages", "page_width", "page_height", "coordinate_unit",
-        "natural_pixels", "image", "image_width", "image_height", "whole", "digest", "answer",
-        "error", "error_type",
+        "natural_pixels", "image", "image_width", "image_height", "whole", "page_file",
+        "digest", "answer", "error", "error_type",
     )
 )
+#: What a result row leaves out of its page row: the page's pixels.
+PIXELS = ("image", "page_file")
 _DATA_URL = re.compile(r"data:[\w/.+-]+;base64,[A-Za-z0-9+/=]*")
-
+_MASK = "**********"
+logger = logging.getLogger("langchain_dotsocr")
 
 
 def render_pages(
-    row: dict[str, Any], settings: DotsOCRSettings, geometry: Geometry, answer: str = ""
+    row: dict[str, Any],
+    settings: DotsOCRSettings,
+    geometry: Geometry,
+    answer: str = "",
+    *,
+    page_files: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Page rows of one file row (``bytes``, ``path``): the page encoded as the loader sends it.
 
     ``answer`` is the run's :func:`~langchain_dotsocr.identity.answer_key` (with the file's
-    hash it names the Documents as the loader does). A file that cannot be opened gives one
-    row with ``page=-1`` and its error; a page that cannot be rendered gives its row with
-    the error.
+    hash it names the Documents as the loader does). ``page_files``: whether each row carries
+    its ``page_file`` for the crops (by default, when the settings ask for crops or
+    descriptions). A file that cannot be opened gives one row with ``page=-1`` and its error;
+    a page that cannot be rendered gives its row with the error.
     """
+    if page_files is None:
+        page_files = bool(cropped_categories(settings))
     source, data = str(row["path"]), bytes(row["bytes"])
     file = PAGE_ROW | {"source": source, "answer": answer}
     password = settings.password.get_secret_value() if settings.password else None
@@ -62,7 +79,7 @@ def render_pages(
             except DotsOCRError as exc:
                 rows.append(error_row(where, exc.located(source, index, document.total)))
                 continue
-            rows.append(file | _page_row(page))
+            rows.append(file | _page_row(page) | _page_file(document, index, page_files))
     finally:
         document.close()
     return rows
@@ -87,12 +104,41 @@ def _page_row(page: Prepared) -> dict[str, Any]:
     }
 
 
-def error_row(where: dict[str, Any], error: BaseException) -> dict[str, Any]:
-    return where | {"error": _message(error), "error_type": type(error).__name__}
+def _page_file(document: PageDocument, index: int, wanted: bool) -> dict[str, Any]:
+    if not wanted:
+        return {}
+    try:
+        return {"page_file": document.page_file(index)}
+    except DotsOCRError as exc:  # as in the loader, a crop that cannot be cut costs the crop
+        logger.warning("%s (its crops are left out)", exc)
+        return {}
 
 
-def _message(error: BaseException) -> str:
+def crop_source(row: dict[str, Any]) -> tuple[PageDocument, int]:
+    """The opened ``page_file`` of a page row and the page's index in it."""
+    document = open_pages(bytes(row["page_file"]), row["source"])
+    return document, (0 if document.total == 1 else int(row["page"]))
+
+
+def source_id(row: dict[str, Any]) -> SourceId:
+    """The identity of a row's source, as the loader names it (by content when it opened)."""
+    answer = row["answer"] or ""
+    if row["digest"]:
+        return SourceId.of_content(row["digest"], answer)
+    return SourceId.of_name(row["source"], answer)
+
+
+def error_row(
+    where: dict[str, Any], error: BaseException, secrets: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """``where`` with the error's message (no image data, no ``secrets``) and its type."""
+    return where | {"error": _message(error, secrets), "error_type": type(error).__name__}
+
+
+def _message(error: BaseException, secrets: tuple[str, ...] = ()) -> str:
     text = error.reason if isinstance(error, DotsOCRError) else str(error)
+    for secret in secrets:
+        text = text.replace(secret, _MASK)
     return _DATA_URL.sub("data:<image>", text)[:2000]
 
 
@@ -126,6 +172,7 @@ def result_json(result: PageResult) -> str:
             "problems": result.problems,
             "requests": result.tally.requests,
             "requests_by_server": result.tally.by_server,
+            "figures": {str(i): asdict(f) for i, f in result.figures.items()},
         },
         ensure_ascii=False,
     )
@@ -141,6 +188,7 @@ def page_result(row: dict[str, Any]) -> PageResult:
     result.text = data["text"]
     result.extraction = data["extraction"]
     result.problems = data["problems"]
+    result.figures = {int(i): Figure(**f) for i, f in data.get("figures", {}).items()}
     return result
 
 
