@@ -255,3 +255,12 @@ def test_captions_tables_across_pages_and_picture_text_reach_ray(
             read_pages(str(folder), base_url=urls, **asked)
         with pytest.raises(ValueError, match="not available on Ray"):
             next(documents(None, **asked))
+
+
+def test_chunk_mode_on_the_driver_is_the_chunker_over_its_elements(results):
+    from langchain_dotsocr import DotsOCRChunker
+
+    elements = list(documents(results, on_error="mark"))
+    chunks = list(documents(results, on_error="mark", mode="chunk", chunk_size=100))
+    assert chunks == list(DotsOCRChunker(chunk_size=100).transform_documents(elements))
+    assert {c.metadata["category"] for c in chunks} == {"Chunk", "Error"}

@@ -11,6 +11,7 @@ import ray
 import ray.data
 from langchain_core.documents import Document
 
+from ..chunks import DotsOCRChunker
 from ..documents import DocumentBuilder
 from ..identity import SourceId
 from ..settings import DotsOCRSettings
@@ -49,7 +50,15 @@ def _source_documents(rows: list[dict[str, Any]], s: DotsOCRSettings) -> Iterato
         if first["digest"]
         else SourceId.of_name(first["source"], answer)
     )
-    builder = DocumentBuilder(s, model, identity)
+    docs = _elements(rows, s, DocumentBuilder(s, model, identity))
+    if s.mode == "chunk":  # grouped as the loader groups them
+        docs = DotsOCRChunker.from_settings(s).lazy_transform(docs)
+    yield from docs
+
+
+def _elements(
+    rows: list[dict[str, Any]], s: DotsOCRSettings, builder: DocumentBuilder
+) -> Iterator[Document]:
     for row in rows:
         if not row.get("error"):
             yield from builder.page(page_result(row))
