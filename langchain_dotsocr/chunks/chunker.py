@@ -8,7 +8,8 @@ from typing import Any
 from langchain_core.documents import BaseDocumentTransformer, Document
 
 from ..settings import DEFAULT_CHUNK_SIZE, DEFAULT_MIN_CHUNK_SIZE, DotsOCRSettings, LengthFunction
-from .packer import Packer, Rules
+from .draft import Rules
+from .packer import Packer
 from .tokens import estimate_tokens
 from .units import ATTACHED, FIGURES, Unit, page_units
 

@@ -1,19 +1,19 @@
 """Units into chunks, greedily, one section at a time: the rules of the README's Chunks.
 
 1. Reading order is kept: units are taken as they come.
-2. A heading starts a new chunk, and so does a change of section path (a chunk never holds two
-   sections), unless :func:`carries_on`: the chunk so far is below ``min_chunk_size`` and the
-   heading is below the section it is in (a chapter heading followed at once by its first
-   section's heading does not stand alone).
+2. A heading starts a new chunk, and so does a change of section path (a chunk never holds
+   two sections; :mod:`.sections`), unless :func:`.sections.carries_on`: the chunk so far is
+   below ``min_chunk_size`` and the heading is below the section it is in (a chapter heading
+   followed at once by its first section's heading does not stand alone).
 3. A page break is no boundary: a chunk goes on over it inside a section.
 4. A unit goes into the open chunk when it fits, else into a new chunk when it fits there;
    a unit that fits no chunk is cut: text at sentences, words, then characters
    (:mod:`.sentences`), flowing into the open chunk first; a table between rows
    (:mod:`.tables`), its caption in the first part and its footnotes after the last, each
    part a chunk of its own with ``table_id``, ``table_part`` and ``table_parts``.
-5. With ``contextualize``, a chunk's text begins with its heading path (the first chunk of a
-   section with the path above its heading, which it holds itself), counted in its size;
-   a path longer than half of ``chunk_size`` is left out of the text (it stays in metadata).
+5. With ``contextualize``, a chunk's text begins with its heading path (:mod:`.context`; the
+   first chunk of a section with the path above its heading, which it holds itself), counted
+   in its size; a path longer than half of ``chunk_size`` is left out of the text.
 6. With ``chunk_overlap``, a chunk that goes on from another in the same section begins with
    the last sentences of the one before (at most ``chunk_overlap`` tokens), when they fit.
 
@@ -22,81 +22,15 @@ Only the open chunk is held: it leaves as soon as the next unit does not fit it.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 from langchain_core.documents import Document
 
-from ..documents.headings import PATH_SEPARATOR
-from .metadata import chunk_id, chunk_metadata, section_id
-from .sentences import CUTS, sentences
+from .context import heading_prefix, overlap
+from .draft import BLOCK_SEPARATOR, Draft, Rules, Section
+from .metadata import chunk_id, chunk_metadata
+from .sections import carries_on, section_of, starts_section
+from .sentences import CUTS
 from .tables import grid, split_rows
 from .units import Element, Unit
-
-BLOCK_SEPARATOR = "\n\n"
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The chunk settings (see :class:`~langchain_dotsocr.DotsOCRChunker`)."""
-
-    chunk_size: int
-    chunk_overlap: int
-    min_chunk_size: int
-    length_function: Callable[[str], int]
-    contextualize: bool
-
-    @property
-    def key(self) -> str:
-        """What of the settings decides the chunks, hashed: a part of every chunk id."""
-        f = self.length_function
-        name = f"{getattr(f, '__module__', '')}.{getattr(f, '__qualname__', type(f).__name__)}"
-        parts = [self.chunk_size, self.chunk_overlap, self.min_chunk_size, self.contextualize]
-        return hashlib.sha256(json.dumps([*parts, name]).encode()).hexdigest()
-
-
-@dataclass
-class Section:
-    source: str
-    path: str
-    parent_id: str
-    headed: bool  # it begins with its heading
-    chunks: int = 0  # chunks made of it so far
-
-
-@dataclass
-class Draft:
-    """The open chunk."""
-
-    section: Section
-    prefix: str
-    seed: str = ""  # the overlap taken from the chunk before
-    blocks: list[str] = field(default_factory=list)
-    elements: list[Element] = field(default_factory=list)
-    table: tuple[str, int, int] = ("", 0, 0)
-
-    def text(self, extra: str = "") -> str:
-        body = [b for b in (self.seed, *self.blocks, extra.strip()) if b]
-        return self.prefix + BLOCK_SEPARATOR.join(body)
-
-    def take(self, elements: list[Element]) -> None:
-        have = {id(e) for e in self.elements}
-        self.elements += [e for e in elements if id(e) not in have]
-
-
-def carries_on(draft: Draft, unit: Unit, size: int, rules: Rules) -> bool:
-    """Rule 2's exception: whether heading ``unit`` joins the small open chunk ``draft``."""
-    s = draft.section
-    return (
-        unit.kind == "heading"
-        and unit.source == s.source
-        and s.chunks == 0
-        and bool(s.path)
-        and unit.section_path.startswith(s.path + PATH_SEPARATOR)
-        and size < rules.min_chunk_size
-    )
 
 
 class Packer:
@@ -145,20 +79,9 @@ class Packer:
     # -- sections and drafts ----------------------------------------------------------------
 
     def _enter(self, unit: Unit) -> None:
-        s = self.section
-        new = (
-            s is None
-            or unit.kind == "heading"
-            or unit.source != s.source
-            or unit.section_path != s.path
-        )
-        if not new:
+        if not starts_section(unit, self.section):
             return
-        parent = unit.main.id if unit.kind == "heading" else unit.parent_id
-        headed = unit.kind == "heading"
-        section = Section(
-            unit.source, unit.section_path, parent or section_id(unit.source), headed
-        )
+        section = section_of(unit)
         d = self.draft
         if d is not None and carries_on(d, unit, self.size(d.text()), self.rules):
             d.section = section
@@ -166,29 +89,18 @@ class Packer:
             self.close()
         self.section = section
 
-    def _prefix(self, section: Section) -> str:
-        if not self.rules.contextualize:
-            return ""
-        path = section.path
-        if section.headed and section.chunks == 0:  # it holds its heading: the path above
-            path = path.rpartition(PATH_SEPARATOR)[0] if PATH_SEPARATOR in path else ""
-        if not path or self.size(path) > self.rules.chunk_size // 2:
-            return ""
-        return path + BLOCK_SEPARATOR
-
     def _open(self) -> Draft:
         if self.draft is None:
             assert self.section is not None
-            self.draft = Draft(self.section, self._prefix(self.section))
+            first = self.section.chunks == 0
+            self.draft = Draft(self.section, heading_prefix(self.section, first, self.rules))
         return self.draft
 
     def _fresh(self) -> Draft:
         """The chunk that would follow the open one, empty."""
         assert self.section is not None
-        going_on = self.draft is not None or self.section.chunks > 0
-        s = self.section
-        probe = Section(s.source, s.path, s.parent_id, s.headed and not going_on)
-        return Draft(probe, self._prefix(probe))
+        first = self.draft is None and self.section.chunks == 0
+        return Draft(self.section, heading_prefix(self.section, first, self.rules))
 
     def close(self, going_on: bool = False) -> None:
         """Send the open chunk off (with what it holds of a unit being cut); ``going_on``: the
@@ -215,15 +127,7 @@ class Packer:
         ident = chunk_id(s.source, d.elements, content, self.rules.key)
         self.out.append(Document(content, metadata=meta, id=ident))
         if going_on and self.rules.chunk_overlap and d.blocks and not d.table[0]:
-            self._open().seed = self._overlap(d.blocks[-1])
-
-    def _overlap(self, text: str) -> str:
-        seed = ""
-        for sentence in reversed(sentences(text)):
-            if self.size(sentence + seed) > self.rules.chunk_overlap:
-                break
-            seed = sentence + seed
-        return seed.strip()
+            self._open().seed = overlap(d.blocks[-1], self.rules)
 
     # -- units --------------------------------------------------------------------------------
 
