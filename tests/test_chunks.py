@@ -450,3 +450,59 @@ def test_the_estimate_counts_cjk_by_character_and_other_scripts_by_word_pieces()
     assert estimate_tokens("data") == 1 and estimate_tokens("information") == 3
     assert estimate_tokens("Выручка") == 4  # seven letters: two per token, rounded up
     assert estimate_tokens("a, b.") == 4
+
+
+FIGURE = st.tuples(
+    st.sampled_from(["Table", "Picture"]),
+    st.booleans(),  # a caption before it
+    st.booleans(),  # a caption or footnote after it
+    st.integers(1, 25),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pages=st.lists(
+        st.lists(st.one_of(FIGURE, st.integers(1, 30)), max_size=6), min_size=1, max_size=3
+    ),
+    size=st.integers(40, 300),
+)
+def test_figures_with_their_notes_keep_every_text_once_and_notes_beside_them(pages, size):
+    docs = []
+    for p, items in enumerate(pages):
+        index = 0
+
+        def add(category, text, **kw):
+            nonlocal index
+            doc = element(category, text, page=p, index=index, **kw)
+            docs.append(doc)
+            index += 1
+            return doc
+
+        for item in items:
+            if isinstance(item, int):
+                add("Text", words(item))
+                continue
+            kind, before, after, rows = item
+            figure_id = f"fig-{p}-{index + int(before)}"
+            if before:
+                add("Caption", f"{kind} {index}: a caption.", belongs_to=figure_id)
+            content = table(rows) if kind == "Table" else f"{kind} {index}: a caption." * before
+            add(kind, content or "[Picture]", id=figure_id)
+            if after:
+                add("Footnote" if kind == "Table" else "Caption", "Note below.", belongs_to=figure_id)
+    chunks = DotsOCRChunker(chunk_size=size, min_chunk_size=0).transform_documents(docs)
+    seen = list(dict.fromkeys(i for c in chunks for i in ids(c)))
+    assert seen == [d.id for d in docs]
+    # A picture's caption is in its content already: written once.
+    unique = [d for d in docs if not (d.metadata["belongs_to"].startswith("fig") and any(
+        o.id == d.metadata["belongs_to"] and o.metadata["category"] == "Picture"
+        and d.page_content in o.page_content for o in docs
+    ))]
+    assert stream([c.page_content for c in chunks]) == stream([d.page_content for d in unique])
+    by_id = {d.id: d for d in docs}
+    for k, c in enumerate(chunks):  # a note is in the chunk of (the last part of) its figure,
+        for i in ids(c):  # or, after a figure that fills its chunk, in the next one
+            owner = by_id[i].metadata["belongs_to"]
+            if owner:
+                assert owner in ids(c) or (k and owner in ids(chunks[k - 1]))
