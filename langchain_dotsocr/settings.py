@@ -33,6 +33,9 @@ class DotsOCRSettings(BaseModel):
     ``DOTSOCR_API_KEY`` and ``DOTSOCR_MODEL``. ``base_url`` takes one URL or several (a list,
     or one string with commas): one URL stays a string, several become a tuple.
     ``max_concurrency=None`` (the default) lets the loader find each server's capacity.
+    ``chunk_size``, ``chunk_overlap``, ``min_chunk_size``, ``length_function`` and
+    ``contextualize`` apply to ``mode="chunk"`` (see :class:`~langchain_dotsocr.DotsOCRChunker`);
+    ``chunk_size`` counts the embedding model's tokens, ``max_tokens`` the dots.ocr answer's.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
