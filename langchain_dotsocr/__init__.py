@@ -2,6 +2,7 @@
 
 from .budget import required_context, smart_resize
 from .check import ReadCheck, ReadPage, ServerCheck, Verdict, check_server, export_reference
+from .chunks import DotsOCRChunker, chunk_boxes, estimate_tokens
 from .crops import Crop
 from .describe import DESCRIBE_PROMPT
 from .documents import PAGE_SEPARATOR, PICTURE_CONTENT, flatten_bbox
@@ -31,6 +32,7 @@ __all__ = [
     "ContextLengthError",
     "Crop",
     "DocumentError",
+    "DotsOCRChunker",
     "DotsOCRError",
     "DotsOCRLoader",
     "DotsOCROptions",
@@ -49,8 +51,10 @@ __all__ = [
     "Verdict",
     "aread_region",
     "check_server",
+    "chunk_boxes",
     "draw_boxes",
     "draw_page",
+    "estimate_tokens",
     "export_reference",
     "flatten_bbox",
     "read_region",

@@ -43,10 +43,11 @@ from .settings import DotsOCROptions, DotsOCRSettings
 
 PROG = "dotsocr"
 SETTINGS = ("base_url", "api_key", "model", "dpi", "prompt_mode", "mode", "pages",
-            "max_concurrency", "cache_dir", "image_format", "images")
+            "max_concurrency", "cache_dir", "image_format", "images", "chunk_size")
 
 PARSE_EXAMPLES = """examples:
   dotsocr parse report.pdf -o report.jsonl
+  dotsocr parse report.pdf --mode chunk --chunk-size 256 -o chunks.jsonl
   dotsocr parse scans/ --format markdown -o markdown/
   dotsocr parse report.pdf --pages 0,2,5-7 --format layout -o layout/
   dotsocr parse report.pdf -o - | head -n 3
@@ -78,6 +79,7 @@ DRAW_EXAMPLES = """examples:
   dotsocr draw scan.jpg -o boxes.png --legend"""
 MAIN_EXAMPLES = """examples:
   dotsocr parse report.pdf -o report.jsonl
+  dotsocr parse report.pdf --mode chunk --chunk-size 256 -o chunks.jsonl
   dotsocr parse scans/ --format markdown -o markdown/
   dotsocr check
   dotsocr draw report.pdf --page 0 -o page.png
@@ -154,8 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="jsonl: one Document a line; markdown: one .md per source (page mode); layout: "
         "one JSON per page with the elements' bbox, category and text (element mode)",
     )
-    parse.add_argument("--mode", choices=["element", "page", "single"],
-                       help="Documents per element (default), page or source; jsonl only")
+    parse.add_argument("--mode", choices=["element", "page", "single", "chunk"],
+                       help="Documents per element (default), page, source, or chunks for "
+                       "retrieval; jsonl only")
+    parse.add_argument("--chunk-size", type=int, metavar="TOKENS",
+                       help="--mode chunk: the most tokens a chunk holds, estimated "
+                       "(default 512)")
     parse.add_argument("--prompt-mode", choices=["layout_all", "layout_only", "ocr"],
                        help="the model's prompt (default layout_all)")
     parse.add_argument("--pages", type=page_list, metavar="LIST",

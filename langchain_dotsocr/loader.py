@@ -38,7 +38,7 @@ class DotsOCRLoader(BaseLoader):
 
             loader = DotsOCRLoader(
                 "report.pdf",           # a path, a folder, bytes, a Blob, or a list of them
-                mode="element",         # or "page", "single"
+                mode="element",         # or "page", "single", "chunk"
                 exclude_categories=["Page-header", "Page-footer"],
             )
 

@@ -10,6 +10,7 @@ from langchain_core.documents.base import Blob
 from typing_extensions import Unpack
 
 from ._sync import iterate_in_thread
+from .chunks import DotsOCRChunker
 from .pipeline import Run, SourceReport
 from .settings import DotsOCROptions, DotsOCRSettings
 
@@ -31,7 +32,7 @@ class DotsOCRParser(BaseBlobParser):
 
             from langchain_dotsocr import DotsOCRParser
 
-            parser = DotsOCRParser(mode="element", dpi=200, on_error="mark")
+            parser = DotsOCRParser(mode="element", dpi=200, on_error="mark")  # or "chunk"
 
     Load:
         .. code-block:: python
@@ -81,4 +82,7 @@ class DotsOCRParser(BaseBlobParser):
     def alazy_parse_many(self, blobs: Iterable[Blob]) -> AsyncIterator[Document]:
         """Parse blobs in one run on the running event loop, yielding in source/page order."""
         self.reports = {}  # each run reports on itself
-        return Run(self.settings, self.reports).documents(blobs)
+        docs = Run(self.settings, self.reports).documents(blobs)
+        if self.settings.mode == "chunk":  # element Documents grouped as they come
+            return DotsOCRChunker.from_settings(self.settings).alazy_transform(docs)
+        return docs

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from .budget import DEFAULT_MAX_TOKENS, MAX_PIXELS, MIN_PIXELS
 from .crops import Describer
 from .encode import ImageFormat
 from .prompts import CATEGORIES, PAGE_FURNITURE, PromptMode
 
-Mode = Literal["element", "page", "single"]
+Mode = Literal["element", "page", "single", "chunk"]
+#: A counter of tokens: the embedding model's, for chunk sizes.
+LengthFunction = Callable[[str], int]
 OnError = Literal["raise", "skip", "mark"]
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
 #: ``images="base64"`` puts crops in the metadata; any other string is a folder.
 BASE64 = "base64"
+#: Chunk sizes in tokens (``mode="chunk"`` and :class:`~langchain_dotsocr.DotsOCRChunker`).
+DEFAULT_CHUNK_SIZE = 512
+DEFAULT_MIN_CHUNK_SIZE = 64
 
 
 class DotsOCRSettings(BaseModel):
@@ -28,6 +33,9 @@ class DotsOCRSettings(BaseModel):
     ``DOTSOCR_API_KEY`` and ``DOTSOCR_MODEL``. ``base_url`` takes one URL or several (a list,
     or one string with commas): one URL stays a string, several become a tuple.
     ``max_concurrency=None`` (the default) lets the loader find each server's capacity.
+    ``chunk_size``, ``chunk_overlap``, ``min_chunk_size``, ``length_function`` and
+    ``contextualize`` apply to ``mode="chunk"`` (see :class:`~langchain_dotsocr.DotsOCRChunker`);
+    ``chunk_size`` counts the embedding model's tokens, ``max_tokens`` the dots.ocr answer's.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -71,6 +79,20 @@ class DotsOCRSettings(BaseModel):
     describe_pictures: Describer | None = Field(default=None, repr=False, exclude=True)
     ocr_pictures: bool = False
     merge_tables: bool = True
+    chunk_size: int = Field(default=DEFAULT_CHUNK_SIZE, gt=0)
+    chunk_overlap: int = Field(default=0, ge=0)
+    min_chunk_size: int = Field(default=DEFAULT_MIN_CHUNK_SIZE, ge=0)
+    # A function (maybe a tokenizer's bound method): never in repr, dumps or cache keys.
+    length_function: LengthFunction | None = Field(default=None, repr=False, exclude=True)
+    contextualize: bool = True
+
+    @model_validator(mode="after")
+    def _chunks(self) -> DotsOCRSettings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        if self.mode == "chunk" and self.prompt_mode != "layout_all":
+            raise ValueError('mode="chunk" groups layout elements: use prompt_mode="layout_all"')
+        return self
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -167,3 +189,8 @@ class DotsOCROptions(TypedDict, total=False):
     describe_pictures: Describer | None
     ocr_pictures: bool
     merge_tables: bool
+    chunk_size: int
+    chunk_overlap: int
+    min_chunk_size: int
+    length_function: LengthFunction | None
+    contextualize: bool

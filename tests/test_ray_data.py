@@ -326,3 +326,12 @@ def test_crops_as_base64_and_a_describer_that_cannot_be_made_on_an_actor(two_dou
     row = asyncio.run(PageReader(keyed, Geometry(dpi=72), describer=broken)(page))
     assert row["error_type"] == "RuntimeError" and row["result"] is None
     assert secret not in json.dumps(row) and "401" in row["error"]
+
+
+def test_chunk_mode_on_the_driver_is_the_chunker_over_its_elements(results):
+    from langchain_dotsocr import DotsOCRChunker
+
+    elements = list(documents(results, on_error="mark"))
+    chunks = list(documents(results, on_error="mark", mode="chunk", chunk_size=100))
+    assert chunks == list(DotsOCRChunker(chunk_size=100).transform_documents(elements))
+    assert {c.metadata["category"] for c in chunks} == {"Chunk", "Error"}

@@ -41,10 +41,11 @@ def test_every_setting_is_in_the_settings_table():
 
 
 def test_every_metadata_key_is_in_the_metadata_table():
+    from langchain_dotsocr.chunks import CHUNK_KEYS
     from langchain_dotsocr.documents.metadata import KEYS
 
     table = README.split("## Metadata", 1)[1].split("\n## ", 1)[0]
-    for shape, keys in KEYS.items():
+    for shape, keys in {**KEYS, "chunk": CHUNK_KEYS}.items():
         for key in keys:
             assert f"`{key}`" in table, (shape, key)
 

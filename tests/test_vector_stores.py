@@ -12,7 +12,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_qdrant import QdrantVectorStore
 from qdrant_client import models
 
-from langchain_dotsocr import DotsOCRLoader, flatten_bbox
+from langchain_dotsocr import DotsOCRChunker, DotsOCRLoader, flatten_bbox
 from tests.fakevllm import Box, FaultPlan, PageSpec, make_pdf, page_footer_box
 
 with warnings.catch_warnings():  # FAISS's LangChain integration still lives in the community
@@ -30,8 +30,8 @@ RESULTS = "Annual Report > 3 Итоги"
 
 
 @pytest.fixture
-def report(fast, fake):
-    """Element Documents of a three-page report: the third page fails and is marked."""
+def report_pdf(fake):
+    """A three-page report, the double set to read it (the third page fails)."""
     pages = [
         [
             Box("Page-header", 0, 72, 30, 540, 44),
@@ -72,7 +72,13 @@ def report(fast, fake):
         ("Table", 2): TABLE.replace("10.2", "11.0"),
     }
     fake.faults = FaultPlan(by_page={2: ["http_400"] * 10})
-    return DotsOCRLoader(make_pdf(specs), on_error="mark", **fast).load()
+    return make_pdf(specs)
+
+
+@pytest.fixture
+def report(fast, report_pdf):
+    """Element Documents of the report: the third page failed and is marked."""
+    return DotsOCRLoader(report_pdf, on_error="mark", **fast).load()
 
 
 def test_metadata_is_store_ready_and_the_same_keys_everywhere(report):
@@ -191,3 +197,48 @@ def test_the_searches_have_something_to_find(report):
     sizes = {name: len(ids) for name, ids in wanted(report).items()}
     # Page furniture and the Error Document sit in the section where they occur, too.
     assert sizes == {"tables": 2, "page 1 text": 3, "sources": 9, "results": 6}
+
+
+# -- chunks (mode="chunk", DotsOCRChunker) go in as they come too ----------------------------
+
+
+@pytest.fixture
+def chunks(report):
+    """The report's chunks, small enough that its sections take several (the loader's
+    ``mode="chunk"`` gives the same: tests/test_chunks_loader.py)."""
+    return DotsOCRChunker(chunk_size=60).transform_documents(report)
+
+
+def check_chunks(chunks, found):
+    """``found`` maps ids to (page_content, metadata) as the store gave them back."""
+    assert set(found) == {c.id for c in chunks}
+    for c in chunks:
+        assert found[c.id] == (c.page_content, c.metadata)
+    text = "".join(c.page_content for c in chunks)
+    assert RUSSIAN in text and CHINESE in text
+
+
+def test_chunks_in_chroma_qdrant_and_faiss(chunks):
+    assert {c.metadata["category"] for c in chunks} == {"Chunk", "Error"}
+    assert {c.metadata["section_path"] for c in chunks} >= {SOURCES, RESULTS}
+    results = [c.id for c in chunks if c.metadata["section_path"] == RESULTS]
+    client = chromadb.EphemeralClient(settings=Settings(anonymized_telemetry=False))
+    chroma = Chroma(f"chunks-{uuid.uuid4().hex[:8]}", EMBEDDING, client=client)
+    chroma.add_documents(chunks, ids=[c.id for c in chunks])
+    got = chroma.get(include=["documents", "metadatas"])
+    check_chunks(chunks, dict(zip(got["ids"], zip(got["documents"], got["metadatas"]))))
+    found = chroma.similarity_search("x", k=len(chunks), filter={"section_path": RESULTS})
+    assert sorted(d.id for d in found) == sorted(results) and len(results) > 1
+
+    qdrant = QdrantVectorStore.from_documents(
+        chunks, EMBEDDING, location=":memory:", collection_name="c", ids=[c.id for c in chunks]
+    )
+    points = qdrant.client.scroll("c", limit=1000, with_payload=True)[0]
+    check_chunks(
+        chunks, {str(p.id): (p.payload["page_content"], p.payload["metadata"]) for p in points}
+    )
+
+    faiss = FAISS.from_documents(chunks, EMBEDDING, ids=[c.id for c in chunks])
+    check_chunks(chunks, {i: (d.page_content, d.metadata) for i, d in faiss.docstore._dict.items()})
+    found = faiss.similarity_search("x", k=len(chunks), filter={"page": 1}, fetch_k=len(chunks))
+    assert {d.id for d in found} == {c.id for c in chunks if c.metadata["page"] == 1}

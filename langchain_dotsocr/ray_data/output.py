@@ -11,6 +11,7 @@ import ray
 import ray.data
 from langchain_core.documents import Document
 
+from ..chunks import DotsOCRChunker
 from ..documents import DocumentBuilder
 from ..settings import DotsOCRSettings
 from .rows import page_info, page_result, row_error, source_id
@@ -29,7 +30,15 @@ def documents(results: ray.data.Dataset, **settings: Any) -> Iterator[Document]:
 def _source_documents(rows: list[dict[str, Any]], s: DotsOCRSettings) -> Iterator[Document]:
     """A source's Documents from its rows in page order, as the loader's run emits them."""
     model = next((r["model"] for r in rows if r.get("model")), s.model or "")
-    builder = DocumentBuilder(s, model, source_id(rows[0]))
+    docs = _elements(rows, s, DocumentBuilder(s, model, source_id(rows[0])))
+    if s.mode == "chunk":  # grouped as the loader groups them
+        docs = DotsOCRChunker.from_settings(s).lazy_transform(docs)
+    yield from docs
+
+
+def _elements(
+    rows: list[dict[str, Any]], s: DotsOCRSettings, builder: DocumentBuilder
+) -> Iterator[Document]:
     for row in rows:
         if not row.get("error"):
             yield from builder.page(page_result(row))
