@@ -177,7 +177,9 @@ def test_the_engine_recipe_turns_an_engines_row_into_a_result_row(two_doubles, f
     engine_row |= {"generated_text": answer["choices"][0]["message"]["content"],
                    "num_generated_tokens": 10, "prompt": "..."}
     out = recipe.postprocess(engine_row)
-    assert set(out) == {k for k in recipe_page_keys() if k != "image"} | {"result", "model"}
+    # A result row carries no pixels: neither the image nor the page's file.
+    assert set(out) == {k for k in recipe_page_keys() if k not in ("image", "page_file")} | {
+        "result", "model"}
     assert json.loads(out["result"])["extraction"] == "layout"
     bad = recipe.unread(render_pages({"bytes": b"nope", "path": "x.pdf"}, recipe.SETTINGS,
                                      Geometry())[0])
