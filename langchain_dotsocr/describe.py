@@ -7,9 +7,10 @@ function, or a plain one, which runs in a worker thread so that it blocks neithe
 nor its time-out). Calls run
 concurrently, at most ``max_concurrency`` at once (16 when it is left to the loader), each
 within ``page_timeout`` seconds. A
-failure or a time-out costs the description, not the page: it is logged with the source, the
-page and the element, with the describer's secrets (its ``SecretStr`` fields) and any image
-data taken out of the message.
+failure or a time-out costs the description, not the page: it is a share of the page lost,
+which goes through the page's ``on_error`` naming the source, the page and the picture's box,
+with the describer's secrets (its ``SecretStr`` fields) and any image data taken out of the
+message.
 
 With ``cache_dir`` a description is stored under a key of the crop's pixels, its caption and
 the describer (a chat model's parameters as LangChain's own LLM cache keys them, secrets left
@@ -34,6 +35,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from pydantic import BaseModel, SecretStr
 
 from .crops import Crop, Describer
+from .errors import DotsOCRError
 from .sanitize import safe_markdown
 
 if TYPE_CHECKING:
@@ -137,8 +139,13 @@ class PictureDescriber:
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     async def __call__(self, crop: Crop) -> str:
-        """The description of ``crop`` (Markdown made safe), ``""`` when it failed. A picture
-        seen again in the run (a logo on every page) is described once."""
+        """The description of ``crop`` (Markdown made safe). A picture seen again in the run
+        (a logo on every page) is described once.
+
+        Raises:
+            DotsOCRError: the describer failed or took longer than ``page_timeout``; the
+                reason holds no secret of the describer and no image data.
+        """
         key = self.key(crop)
         task = self._runs.get(key)
         if task is None:
@@ -152,11 +159,10 @@ class PictureDescriber:
             async with self._slots, asyncio.timeout(self.timeout):
                 text = await self._ask(crop)
         except TimeoutError:
-            self._log(crop, f"no description within page_timeout={self.timeout:g}s")
-            return ""
+            raise DotsOCRError(f"no description within page_timeout={self.timeout:g}s") from None
         except Exception as exc:  # any describer's failure costs the description alone
-            self._log(crop, f"{type(exc).__name__}: {exc}")
-            return ""
+            # (not chained: the describer's own exception may quote its secrets)
+            raise DotsOCRError(self._reason(f"{type(exc).__name__}: {exc}")) from None
         text = safe_markdown(text.strip())
         if self.cache and text:
             try:
@@ -184,21 +190,14 @@ class PictureDescriber:
             raise TypeError(f"the describer returned {type(said).__name__}, not str")
         return said
 
-    def _log(self, crop: Crop, reason: str) -> None:
+    def _reason(self, reason: str) -> str:
+        """``reason`` without image data and the describer's secrets, cut to a log line."""
         reason = _DATA_URL.sub("data:...", reason)
         for secret in self._secrets:
             reason = reason.replace(secret, _MASK)
         if len(reason) > MAX_REASON:
             reason = reason[:MAX_REASON] + "..."
-        logger.warning(
-            "%s, page %d (page=%d): the %s at element_index %d was not described (%s)",
-            crop.source,
-            crop.page + 1,
-            crop.page,
-            crop.category,
-            crop.element_index,
-            reason,
-        )
+        return reason
 
 
 async def _in_thread(function: Callable[[Crop], object], crop: Crop) -> object:

@@ -82,8 +82,8 @@ class Figures:
         regions = [crop_region(result.elements[i].bbox, info.width, info.height) for i in wanted]
         try:
             images = await cut(regions)
-        except DotsOCRError as exc:
-            logger.warning("%s (its crops are left out)", exc)
+        except DotsOCRError as exc:  # the page's crops are a share of it: its policy's
+            result.failures.append(type(exc)(f"the page's crops were not cut: {exc.reason}"))
             return {}
         pngs: list[bytes] = await offload(_pngs, images)
         captions = link_captions(result.elements, info.height)
@@ -105,8 +105,18 @@ class Figures:
             out[crop.element_index] = await self._kept(crop, key, offload)
         if self.describer is not None:
             pictures = [c for c in crops if c.category == "Picture"]
-            descriptions = await asyncio.gather(*(self.describer(c) for c in pictures))
-            for crop, text in zip(pictures, descriptions, strict=True):
+            said = await asyncio.gather(*(self.describer(c) for c in pictures),
+                                        return_exceptions=True)
+            for crop, text in zip(pictures, said, strict=True):
+                if isinstance(text, BaseException):
+                    if not isinstance(text, DotsOCRError):
+                        raise text
+                    box = result.elements[crop.element_index].bbox
+                    where = "box " + ",".join(f"{v:.0f}" for v in box) + f" {info.unit}"
+                    result.failures.append(DotsOCRError(
+                        f"the description of the Picture at {where} was not made: {text.reason}"
+                    ))
+                    continue
                 kept = out[crop.element_index]
                 out[crop.element_index] = Figure(
                     kept.image_path, kept.image_base64, kept.image_mime_type, text

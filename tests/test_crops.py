@@ -187,11 +187,12 @@ def test_a_crop_that_cannot_be_cut_costs_only_the_crop(fast, monkeypatch, caplog
     monkeypatch.setattr(PdfPages, "crops", broken)
     pdf = make_pdf([sample_page(0)])
     with caplog.at_level(logging.WARNING, logger="langchain_dotsocr"):
-        docs = DotsOCRLoader(pdf, name="bad.pdf", images="base64", **fast).load()
+        docs = DotsOCRLoader(pdf, name="bad.pdf", images="base64", on_error="skip", **fast).load()
     plain = DotsOCRLoader(pdf, name="bad.pdf", **fast).load()
     assert [d.page_content for d in docs] == [d.page_content for d in plain]
     assert pictures(docs)[0].metadata["image_base64"] == ""
-    assert "bad.pdf, page 1 (page=0)" in caplog.text and "crops are left out" in caplog.text
+    assert "bad.pdf, page 1 of 1 (page=0): the page's crops were not cut" in caplog.text
+    assert "damaged" in caplog.text
 
 
 def test_each_source_is_closed_once_after_its_crops(fast, monkeypatch):

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from langchain_dotsocr import DESCRIBE_PROMPT, Crop, DotsOCRLoader, DotsOCRSettings
+from langchain_dotsocr import DESCRIBE_PROMPT, Crop, DotsOCRError, DotsOCRLoader, DotsOCRSettings
 from tests.fakevllm import Box, PageSpec, make_pdf, page_footer_box, sample_page
 from tests.fakevllm.figures import FakeVisionModel, figures_page
 
@@ -76,14 +76,27 @@ def test_a_failing_describer_costs_the_description_not_the_page(fast, fake, capl
     model = FakeVisionModel(fail=True)
     pdf = make_pdf([spec])
     with caplog.at_level(logging.WARNING, logger="langchain_dotsocr"):
-        docs = DotsOCRLoader(pdf, name="fig.pdf", describe_pictures=model, **fast).load()
+        docs = DotsOCRLoader(pdf, name="fig.pdf", describe_pictures=model, on_error="skip",
+                             **fast).load()
     plain = DotsOCRLoader(pdf, name="fig.pdf", **fast).load()
     assert [d.page_content for d in docs] == [d.page_content for d in plain]
     assert all(d.metadata["picture_description"] == "" for d in docs)
-    assert caplog.text.count("was not described") == 2
-    assert "fig.pdf, page 1 (page=0): the Picture at element_index" in caplog.text
+    assert caplog.text.count("was not made") == 2
+    assert "fig.pdf, page 1 of 1 (page=0): the description of the Picture at box " in caplog.text
     assert "RuntimeError: 401 invalid key" in caplog.text
     assert model.api_key.get_secret_value() not in caplog.text  # the model's secret: masked
+    # A lost description is a share of its page: marked, or raised after what was read.
+    marked = DotsOCRLoader(pdf, name="fig.pdf", describe_pictures=model, on_error="mark",
+                           **fast).load()
+    errors = [d for d in marked if d.metadata["category"] == "Error"]
+    assert [d.page_content for d in marked[:len(plain)]] == [d.page_content for d in plain]
+    assert len(errors) == 2 and len(marked) == len(plain) + 2
+    assert all(model.api_key.get_secret_value() not in d.metadata["error"] for d in errors)
+    read = []
+    with pytest.raises(DotsOCRError, match="the description of the Picture at box"):
+        for doc in DotsOCRLoader(pdf, name="fig.pdf", describe_pictures=model, **fast).lazy_load():
+            read.append(doc)
+    assert [d.page_content for d in read] == [d.page_content for d in plain]
 
 
 def test_secrets_in_a_models_headers_stay_out_of_the_log(fast, fake, caplog):
@@ -91,8 +104,8 @@ def test_secrets_in_a_models_headers_stay_out_of_the_log(fast, fake, caplog):
     headers = {"Authorization": "Bearer sk-header-secret-42", "X-Team": "docs"}
     model = FakeVisionModel(fail=True, default_headers=headers)
     with caplog.at_level(logging.WARNING, logger="langchain_dotsocr"):
-        DotsOCRLoader(make_pdf([spec]), describe_pictures=model, **fast).load()
-    assert caplog.text.count("was not described") == 2
+        DotsOCRLoader(make_pdf([spec]), describe_pictures=model, on_error="skip", **fast).load()
+    assert caplog.text.count("was not made") == 2
     assert "sk-header-secret-42" not in caplog.text
     assert "X-Team" in caplog.text and "docs" in caplog.text  # what is no secret is kept
 
@@ -119,7 +132,7 @@ def test_a_plain_function_runs_in_a_thread_of_its_own(fast, fake, caplog):
 
     with caplog.at_level(logging.WARNING, logger="langchain_dotsocr"):
         docs = DotsOCRLoader(make_pdf([sample_page(0)]), describe_pictures=stuck,
-                             page_timeout=1, **fast).load()
+                             page_timeout=1, on_error="skip", **fast).load()
     hang.set()
     # Cut at the time-out, and the run ends without waiting for the stuck call.
     assert pictures(docs)[0].page_content == "Figure 0: caption."
@@ -133,7 +146,7 @@ def test_a_slow_describer_is_cut_at_page_timeout(fast, caplog):
 
     with caplog.at_level(logging.WARNING, logger="langchain_dotsocr"):
         docs = DotsOCRLoader(make_pdf([sample_page(0)]), describe_pictures=slow,
-                             page_timeout=1, **fast).load()
+                             page_timeout=1, on_error="skip", **fast).load()
     assert pictures(docs)[0].page_content == "Figure 0: caption."
     assert "no description within page_timeout=1s" in caplog.text
 

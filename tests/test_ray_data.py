@@ -4,6 +4,7 @@ two doubles, with a failing page and a file that is not a document."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -337,3 +338,38 @@ def test_chunk_mode_on_the_driver_is_the_chunker_over_its_elements(results):
     chunks = list(documents(results, on_error="mark", mode="chunk", chunk_size=100))
     assert chunks == list(DotsOCRChunker(chunk_size=100).transform_documents(elements))
     assert {c.metadata["category"] for c in chunks} == {"Chunk", "Error"}
+
+
+def test_a_share_of_a_page_that_failed_follows_on_error_as_in_the_loader(ray_session, tmp_path):
+    from langchain_dotsocr import DotsOCRError
+    from tests.fakevllm.scene import Box, PageSpec, page_footer_box
+
+    # The picture's grounding read is refused (400): the page comes out without its words.
+    page = PageSpec(612, 792, (Box("Title", 1, 72, 40, 540, 70),
+                               Box("Picture", 1, 72, 90, 300, 250), page_footer_box(0, 612, 792)))
+    data = make_pdf([page, sample_page(1)])
+    (tmp_path / "p.pdf").write_bytes(data)
+    options = {"dpi": 72, "retry_backoff": 0.01, "ocr_pictures": True}
+
+    def fake() -> FakeVLLM:
+        # Page 0's layout is read, its picture's grounding read refused.
+        return FakeVLLM(faults=FaultPlan(by_page={0: ["ok", "http_400"]}),
+                        texts={("Picture", 1): "North hub"})
+
+    with serve(fake()) as url:
+        rows = read_pages(str(tmp_path), base_url=url, actors=1, **options).materialize()
+    with serve(fake()) as url:
+        want = DotsOCRLoader(str(tmp_path / "p.pdf"), base_url=url, on_error="mark",
+                             **options).load()
+    got = list(documents(rows, on_error="mark", **options))
+    assert [d.metadata["category"] for d in got].count("Error") == 1
+    assert [(d.page_content, d.metadata) for d in got] == [(d.page_content, d.metadata) for d in want]
+    error = next(d for d in got if d.metadata["category"] == "Error")
+    assert re.search(r"the text inside the Picture at box (\d+,){3}\d+ pt", error.metadata["error"])
+    read = []
+    with pytest.raises(DotsOCRError, match="p.pdf, page 1 of 2.*text inside the Picture"):
+        for doc in documents(rows, **options):
+            read.append(doc)
+    assert [d.metadata["category"] for d in read] == [d.metadata["category"] for d in want
+                                                       if d.metadata["page"] == 0
+                                                       and d.metadata["category"] != "Error"]

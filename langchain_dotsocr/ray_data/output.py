@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +14,11 @@ from langchain_core.documents import Document
 
 from ..chunks import DotsOCRChunker
 from ..documents import DocumentBuilder
+from ..read import PageResult
 from ..settings import DotsOCRSettings
 from .rows import page_info, page_result, row_error, source_id
+
+logger = logging.getLogger(__name__)
 
 
 def documents(results: ray.data.Dataset, **settings: Any) -> Iterator[Document]:
@@ -41,7 +45,9 @@ def _elements(
 ) -> Iterator[Document]:
     for row in rows:
         if not row.get("error"):
-            yield from builder.page(page_result(row))
+            result = page_result(row)
+            yield from builder.page(result)
+            yield from _lost_shares(result, s, builder)
             continue
         error = row_error(row)
         info = page_info(row) if row["page"] >= 0 and row["page_width"] is not None else None
@@ -50,6 +56,23 @@ def _elements(
         if s.on_error == "raise":
             raise error
     yield from builder.finish()
+
+
+def _lost_shares(
+    result: PageResult, s: DotsOCRSettings, builder: DocumentBuilder
+) -> Iterator[Document]:
+    """The shares of a page that came out without them (a band, a part, a picture's words),
+    through ``on_error`` as the loader takes them: raised after what was read, marked, logged."""
+    info = result.info
+    for failure in result.failures:
+        error = failure.located(info.source, info.index, info.total)
+        if s.on_error == "raise":
+            yield from builder.failed(error, info, mark=False)  # the held page first
+            raise error
+        if s.on_error == "mark":
+            yield from builder.part_failed(error, info)
+        else:
+            logger.warning("%s", error)
 
 
 def document_rows(results: ray.data.Dataset, **settings: Any) -> ray.data.Dataset:

@@ -78,7 +78,7 @@ class PageReader:
                 }
             if self._figures is not None and row.get("page_file") is not None:
                 await self._finish(row, result, self._figures)
-            return out | {"result": result_json(result), "model": servers.model}
+            return out | {"result": result_json(result, self._secrets), "model": servers.model}
         except Exception as exc:  # one bad page never fails the dataset
             return error_row(out, exc, self._secrets) | {"result": None, "model": None}
 

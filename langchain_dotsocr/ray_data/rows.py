@@ -162,8 +162,9 @@ def page_info(row: dict[str, Any]) -> PageInfo:
     )
 
 
-def result_json(result: PageResult) -> str:
-    """A page's result as the JSON text of a result row's ``result``."""
+def result_json(result: PageResult, secrets: tuple[str, ...] = ()) -> str:
+    """A page's result as the JSON text of a result row's ``result`` (the shares of the page
+    that failed as their messages, without ``secrets``)."""
     return json.dumps(
         {
             "elements": [asdict(e) for e in result.elements],
@@ -173,6 +174,10 @@ def result_json(result: PageResult) -> str:
             "requests": result.tally.requests,
             "requests_by_server": result.tally.by_server,
             "figures": {str(i): asdict(f) for i, f in result.figures.items()},
+            "failures": [
+                {"error": _message(e, secrets), "error_type": type(e).__name__}
+                for e in result.failures
+            ],
         },
         ensure_ascii=False,
     )
@@ -189,13 +194,17 @@ def page_result(row: dict[str, Any]) -> PageResult:
     result.extraction = data["extraction"]
     result.problems = data["problems"]
     result.figures = {int(i): Figure(**f) for i, f in data.get("figures", {}).items()}
+    result.failures = [_error(f) for f in data.get("failures", [])]
     return result
 
 
 def row_error(row: dict[str, Any]) -> DotsOCRError:
-    kind = {c.__name__: c for c in (DotsOCRError, PageError, ServerError)}
-    error = kind.get(str(row["error_type"]), DotsOCRError)(str(row["error"]))
     page = int(row["page"])
-    return error.located(row["source"], page if page >= 0 else None, row["total_pages"])
+    return _error(row).located(row["source"], page if page >= 0 else None, row["total_pages"])
+
+
+def _error(row: dict[str, Any]) -> DotsOCRError:
+    kind = {c.__name__: c for c in (DotsOCRError, PageError, ServerError)}
+    return kind.get(str(row["error_type"]), DotsOCRError)(str(row["error"]))
 
 
