@@ -95,7 +95,8 @@ class Noise:
             d = self.jitter + self.scale * extent
             return min(limit, max(0, round(v + rng.uniform(-d, d))))
 
-        box = (move(x0, w, size[0]), move(y0, h, size[1]), move(x1, w, size[0]), move(y1, h, size[1]))
+        sx, sy = size
+        box = (move(x0, w, sx), move(y0, h, sy), move(x1, w, sx), move(y1, h, sy))
         if box[2] - box[0] < 2 or box[3] - box[1] < 2:
             return e
         return replace(e, bbox=box)
