@@ -88,6 +88,12 @@ class Noise:
                 out[i], out[i + 1] = out[i + 1], out[i]
         return out
 
+    def apply_text(self, elements: list[Element], digest: str) -> list[Element]:
+        """The answer to an ``ocr`` or grounding prompt: the same text errors, no layout noise
+        (those prompts return text only, so there is no box or category to be wrong)."""
+        rng = random.Random(f"{self.seed}:{digest}:text")
+        return [self._text(e, rng) for e in elements]
+
     def _box(self, e: Element, size: tuple[int, int], rng: random.Random) -> Element:
         x0, y0, x1, y1 = e.bbox
         w, h = x1 - x0, y1 - y0
