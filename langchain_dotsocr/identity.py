@@ -36,13 +36,14 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pypi.org/project/langchain-d
 # a confusion keeps the id. Tables, pictures and formulas are read as one another rarely.
 FAMILIES = {"Table": "table", "Picture": "picture", "Formula": "formula"}
 # The grid an element's id is anchored on: the cell of its box's middle, the page cut into
-# GRID[0] columns and GRID[1] rows. Coarse, so the few pixels a box moves between two readings
-# rarely cross a line. Few columns, and an odd number: the middles of one to four equal columns
+# GRID[0] columns and GRID[1] rows. Few columns, and an odd number: the middles of one to four equal columns
 # (1/2; 1/4, 3/4; 1/6, 1/2, 5/6; 1/8, 3/8 ...) lie well inside a third, never on a line, where
 # every element of a column would cross at once (with 11 columns a two-column page kept 39% of
-# its ids under noise, with 3 it keeps 85-90%: benchmarks/noise.py). Rows: 17, so a cell holds a
-# few elements even on dense pages (25 rows: more elements cross a line than ranks move).
-GRID = (3, 17)
+# its ids under noise, with 3 it keeps 85-95%: benchmarks/noise.py). Rows: many, about a line
+# of text each, so two elements rarely share a cell and a rank moves rarely; a box's middle
+# moves about a point between two readings, well inside a row (17 rows kept 83% of a dense
+# page's ids, 96 rows 95%).
+GRID = (3, 96)
 
 
 def _sha256(parts: Any) -> str:

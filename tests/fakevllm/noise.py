@@ -21,7 +21,8 @@ the same answer (vLLM at temperature 0 on an unchanged batch), another image (a 
 page) or another seed gets another draw. With the default rates the scorer
 (:mod:`.scoring`) measures, over sample and dense pages and 20 seeds, a layout F1@0.5 with
 categories agreeing of 0.923 (0.956 by boxes alone), a text edit distance of 0.032 and a TEDS of
-0.88 (``typo`` counts letters and digits only: 4% of them is about 3% of all characters); :mod:`tests.test_noise` holds them in 0.89-0.95, 0.02-0.06 and 0.80-0.95.
+0.88 (``typo`` counts letters and digits only: 4% of them is about 3% of all characters);
+:mod:`tests.test_noise` holds them in 0.89-0.95, 0.02-0.06 and 0.80-0.95.
 """
 
 from __future__ import annotations
