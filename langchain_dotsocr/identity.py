@@ -36,8 +36,8 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pypi.org/project/langchain-d
 # a confusion keeps the id. Tables, pictures and formulas are read as one another rarely.
 FAMILIES = {"Table": "table", "Picture": "picture", "Formula": "formula"}
 # The grid an element's id is anchored on: the cell of its box's middle, the page cut into
-# GRID[0] columns and GRID[1] rows. Few columns, and an odd number: the middles of one to four equal columns
-# (1/2; 1/4, 3/4; 1/6, 1/2, 5/6; 1/8, 3/8 ...) lie well inside a third, never on a line, where
+# GRID[0] columns and GRID[1] rows. Few columns, and an odd number: the middles of one to four
+# equal columns (1/2; 1/4, 3/4; 1/6, 1/2, 5/6; 1/8 ...) lie inside a third, not on a line, where
 # every element of a column would cross at once (with 11 columns a two-column page kept 39% of
 # its ids under noise, with 3 it keeps 85-95%: benchmarks/noise.py). Rows: many, about a line
 # of text each, so two elements rarely share a cell and a rank moves rarely; a box's middle
