@@ -3,9 +3,16 @@
 dots.ocr tells only ``Title`` from ``Section-header``; the level of a section header is
 inferred by the first rule that says something (see :func:`heading_level`):
 
-1. a ``Title`` is level 1;
+1. a heading that looks like a title is level 1: read as ``Title`` (or, on the first page,
+   the document's first heading, at the top of the page and at least :data:`TITLE_SIZE`
+   times the body text's size, read as ``Section-header``), not numbered, and on one of the
+   first :data:`TITLE_PAGES` pages or at least :data:`TITLE_SIZE` times the body text. A
+   ``Title`` that does not look like one (a section header the model misread) goes by the
+   rules below, so it does not re-root every path after it;
 2. its numbering: ``3`` or ``III.`` or ``Chapter 3`` is level 2, ``3.2`` or ``A.1`` level 3,
-   ``3.2.1`` level 4 (one level per number), ``第3章`` level 2, ``第2节`` level 3;
+   ``3.2.1`` level 4 (one level per number), ``第3章`` level 2, ``第2节`` level 3; a number
+   read with one character wrong (``2.3.l``, ``2,3.1``) counts as meant (see
+   :func:`mended_number`);
 3. its Markdown marks, when the model wrote three or more ``#`` (one or two are what it writes
    for any section header, so they say nothing);
 4. its size relative to the body text (the page's Text and List-item elements, or the last
@@ -28,6 +35,12 @@ from .page import HEADINGS, Item, Page
 from .steps import Step
 
 MAX_LEVEL = 6
+#: The pages a title may stand on whatever its size (a cover and a title page).
+TITLE_PAGES = 2
+#: How much bigger than the body text a title is, at least, where size decides.
+TITLE_SIZE = 1.6
+#: The top share of the first page where a title read as Section-header may stand.
+TITLE_TOP = 0.3
 PATH_SEPARATOR = " > "
 # Two headings whose sizes differ by less than this share are taken for the same level.
 SIZE_TOLERANCE = 0.12
@@ -87,8 +100,31 @@ def heading_text(text: str) -> str:
     return " ".join(text.split())
 
 
+_NUMBER_LIKE = re.compile(r"[0-9lI|Oo,.:;]+(?=[\s)]|$)")
+_MISREAD = str.maketrans("lI|Oo,:;", "11100...")
+
+
+def mended_number(text: str) -> str:
+    """``text`` with its leading section number mended when one character of it was misread
+    (``2.3.l`` → ``2.3.1``, ``2,3.1`` → ``2.3.1``): a run of digits and dots with at most one
+    character that a model reads for a digit or a dot; anything else is left as it is."""
+    m = _NUMBER_LIKE.match(text)
+    if m is None:
+        return text
+    token = m.group(0)
+    wrong = sum(1 for ch in token if not (ch.isdigit() or ch == "."))
+    if wrong != 1 or not any(ch.isdigit() for ch in token) or token[-1] in ",:;":
+        return text
+    mended = token.translate(_MISREAD)
+    if not re.fullmatch(r"\d{1,3}(?:\.\d{1,3})*\.?", mended):
+        return text
+    return mended + text[m.end() :]
+
+
 def numbering_depth(text: str) -> int | None:
-    """How deep a heading's numbering is (``3`` 1, ``3.2`` 2, ``A.1`` 2), None if unnumbered."""
+    """How deep a heading's numbering is (``3`` 1, ``3.2`` 2, ``A.1`` 2), None if unnumbered;
+    a number with one misread character counts as meant (:func:`mended_number`)."""
+    text = mended_number(text)
     for pattern, depth in _NUMBERING:
         m = pattern.match(text)
         if m and (n := depth(m)) > 0:
@@ -145,9 +181,32 @@ def level_by_size(ratio: float, path: list[Open]) -> int:
     return 2
 
 
-def heading_level(item: Item, ratio: float | None, path: list[Open]) -> int:
-    """The level of a heading: the first rule of the module's list that says something."""
+def looks_like_title(item: Item, ratio: float | None, where: Where) -> bool:
+    """Rule 1 of the module: whether a heading is the document's title, read as either."""
+    if numbering_depth(heading_text(item.text)) is not None:
+        return False
+    large = ratio is not None and ratio >= TITLE_SIZE
     if item.category == "Title":
+        return where.page < TITLE_PAGES or large
+    top = item.element.bbox[3] <= TITLE_TOP * where.height
+    return where.page == 0 and where.first and top and large
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a heading stands: its page, the page's height, whether no heading came before."""
+
+    page: int
+    height: float
+    first: bool
+
+
+def heading_level(
+    item: Item, ratio: float | None, path: list[Open], where: Where | None = None
+) -> int:
+    """The level of a heading: the first rule of the module's list that says something
+    (without ``where``, a ``Title`` is taken to look like one)."""
+    if item.category == "Title" if where is None else looks_like_title(item, ratio, where):
         return 1
     text = heading_text(item.text)
     depth = numbering_depth(text)
@@ -169,6 +228,7 @@ class Sections(Step):
     def __init__(self) -> None:
         self.path: list[Open] = []
         self.body: float | None = None
+        self.headings = 0  # headings seen so far
 
     @property
     def section_path(self) -> str:
@@ -182,15 +242,17 @@ class Sections(Step):
 
     def arrive(self, page: Page) -> None:
         self.body = body_size(page.items) or self.body
-        page.items = [self._place(item) for item in page.items]
+        page.items = [self._place(item, page) for item in page.items]
 
-    def _place(self, item: Item) -> Item:
-        text = heading_text(item.text) if item.category in HEADINGS else ""
+    def _place(self, item: Item, page: Page) -> Item:
+        text = heading_text(item.text) if item.category in HEADINGS and not item.furniture else ""
         level = 0
         if text:
             size = type_size(item)
             ratio = size / self.body if size is not None and self.body else None
-            level = heading_level(item, ratio, self.path)
+            where = Where(page.info.index, page.info.height, self.headings == 0)
+            level = heading_level(item, ratio, self.path, where)
+            self.headings += 1
             while self.path and self.path[-1].level >= level:
                 self.path.pop()
             parent = self.path[-1].id if self.path else ""

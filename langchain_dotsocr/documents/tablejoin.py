@@ -2,13 +2,18 @@
 
 A table continues on the next page when:
 
-1. it is the last element of its page (page headers and footers aside) and ends in the
-   bottom :data:`NEAR_EDGE` of the page;
+1. it is the last element of its page (page furniture aside, and its own captions and
+   footnotes read after it) and ends in the bottom :data:`NEAR_EDGE` of the page;
 2. the next page (the next index, not a gap in a page selection) starts with a table, in its
-   top :data:`NEAR_EDGE`, with nothing before it but page headers and footers and a caption
-   that says it is continued ("Table 3 (continued)", "cont'd", "Fortsetzung", "продолжение",
-   "续表");
-3. both have the same number of columns, spans counted (:func:`..tables.join_tables`).
+   top :data:`NEAR_EDGE`, with nothing before it but page furniture and a caption that says
+   it is continued ("Table 3 (continued)", "cont'd", "Fortsetzung", "продолжение", "续表"),
+   whatever category that caption was read as;
+3. most rows of both cover the same number of columns, spans expanded: a cell split or
+   dropped in one row does not count (:func:`..tables.join_tables`).
+
+Furniture is judged by :mod:`.furniture` (position, shape, repetition), not by the category
+alone: a page number read as Text or a running head read as Section-header between the parts
+does not keep them apart.
 
 In element mode the parts become one Table Document: the header once (a header row the next
 page repeats is dropped, up to :data:`..tables.MAX_HEADER_ROWS` rows), then every body row in
@@ -24,8 +29,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..prompts import PAGE_FURNITURE as FURNITURE
 from ..tables import join_tables
+from .captions import caption_kind
 from .page import Item, Origin, Page
 from .steps import Step
 
@@ -43,17 +48,22 @@ def _body(page: Page) -> list[int]:
     return [
         i
         for i, it in enumerate(page.items)
-        if it.category not in FURNITURE and it.origin is None
+        if not it.furniture and it.origin is None
     ]
 
 
 def trailing_table(page: Page) -> int | None:
     """The index of the table a page ends with, near its bottom; None if it ends otherwise."""
     body = _body(page)
+    after: list[Item] = []
+    while body and page.items[body[-1]].belongs_to:  # its caption or footnote, read after it
+        after.append(page.items[body.pop()])
     if not body:
         return None
     item = page.items[body[-1]]
-    bottom = item.element.bbox[3]
+    if any(it.belongs_to != item.id for it in after):
+        return None
+    bottom = max(it.element.bbox[3] for it in (item, *after))
     if item.category == "Table" and bottom >= (1 - NEAR_EDGE) * page.info.height:
         return body[-1]
     return None
@@ -63,12 +73,19 @@ def leading_table(page: Page) -> int | None:
     """The index of the table a page starts with, near its top; None if it starts otherwise."""
     for i in _body(page):
         item = page.items[i]
-        if item.category == "Caption" and _CONTINUED.search(item.text):
+        if _continued_caption(item):
             continue
         if item.category == "Table" and item.element.bbox[1] <= NEAR_EDGE * page.info.height:
             return i
         return None
     return None
+
+
+def _continued_caption(item: Item) -> bool:
+    """A caption that says its table is continued, whatever category it was read as."""
+    if item.category in ("Table", "Picture") or not _CONTINUED.search(item.text):
+        return False
+    return item.category == "Caption" or caption_kind(item.text) == "Table"
 
 
 def _remap(page: Page, old: str, new: str) -> None:
