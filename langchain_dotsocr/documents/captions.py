@@ -14,8 +14,10 @@ A caption belongs to a Picture or Table of its page (its *figure*) when:
    their common width: a caption never reaches across text;
 4. its label, when it has one, names the figure's kind (``Figure 2``, ``Fig.``, ``Abb.``,
    ``Рис.``, ``图`` for pictures; ``Table 2``, ``Tab.``, ``Таблица``, ``表`` for tables);
-5. of the figures that pass, it is nearest to this one; on a tie, a picture takes the
-   caption below it and a table the caption above it, as documents print them.
+5. of the figures that pass, it is nearest to this one; on a tie (gaps within half the
+   caption's height of each other: boxes move by a few points from one reading to the next),
+   a picture takes the caption below it and a table the caption above it, as documents print
+   them.
 
 A figure may get several captions (a title above, a note below): they are joined, in reading
 order, by a line break. A Footnote belongs to a table when it follows the table in reading
@@ -121,7 +123,7 @@ def link_captions(
         if not is_caption(caption) or furniture[c]:
             continue
         kind = caption_kind(caption.text)
-        best: tuple[float, int, int] | None = None
+        found: list[tuple[float, int, int]] = []
         for f, figure in enumerate(elements):
             if figure.category not in FIGURES or (kind and figure.category != kind):
                 continue
@@ -132,11 +134,11 @@ def link_captions(
             if gap > MAX_GAP * page_height or _blocked(c, f, elements, furniture):
                 continue
             usual = "below" if figure.category == "Picture" else "above"
-            key = (gap, 0 if side == usual else 1, f)
-            if best is None or key < best:
-                best = key
-        if best is not None:
-            links[c] = best[2]
+            found.append((gap, 0 if side == usual else 1, f))
+        if found:
+            # Gaps within half the caption's height are a tie: boxes move by a few points.
+            near = min(found)[0] + (caption.bbox[3] - caption.bbox[1]) / 2
+            links[c] = min((side, gap, f) for gap, side, f in found if gap <= near)[2]
     return links
 
 

@@ -11,7 +11,7 @@ inferred by the first rule that says something (see :func:`heading_level`):
    rules below, so it does not re-root every path after it;
 2. its numbering: ``3`` or ``III.`` or ``Chapter 3`` is level 2, ``3.2`` or ``A.1`` level 3,
    ``3.2.1`` level 4 (one level per number), ``第3章`` level 2, ``第2节`` level 3; a number
-   read with one character wrong (``2.3.l``, ``2,3.1``) counts as meant (see
+   read with one character wrong (``2.3.l``, ``2,3.1``, ``2.r``) counts as meant (see
    :func:`mended_number`);
 3. its Markdown marks, when the model wrote three or more ``#`` (one or two are what it writes
    for any section header, so they say nothing);
@@ -38,7 +38,7 @@ MAX_LEVEL = 6
 #: The pages a title may stand on whatever its size (a cover and a title page).
 TITLE_PAGES = 2
 #: How much bigger than the body text a title is, at least, where size decides.
-TITLE_SIZE = 1.6
+TITLE_SIZE = 1.8
 #: The top share of the first page where a title read as Section-header may stand.
 TITLE_TOP = 0.3
 PATH_SEPARATOR = " > "
@@ -129,7 +129,23 @@ def numbering_depth(text: str) -> int | None:
         m = pattern.match(text)
         if m and (n := depth(m)) > 0:
             return n
-    return None
+    return _misread_depth(text)
+
+
+_GROUPS = re.compile(r"(\w{1,3}(?:\.\w{1,3})+)\.?(?=\s)")
+
+
+def _misread_depth(text: str) -> int | None:
+    """The depth of a number of two or more groups one of which was read as a letter
+    (``2.r``, ``k.3.1``): the groups count, whatever that one says."""
+    m = _GROUPS.match(text)
+    if m is None:
+        return None
+    groups = m.group(1).split(".")
+    wrong = [g for g in groups if not g.isdigit()]
+    if len(wrong) != 1 or len(wrong[0]) != 1 or not wrong[0].isalpha():
+        return None
+    return len(groups)
 
 
 def markdown_depth(text: str) -> int | None:
