@@ -19,7 +19,7 @@ from rapidfuzz.distance import Levenshtein
 
 from .treedist import Node, tree_distance
 
-__all__ = ["join_tables", "parse_table", "table_rows", "table_shape", "teds", "usual_width"]
+__all__ = ["join_tables", "parse_table", "table_rows", "table_shape", "teds", "usual_widths"]
 
 
 class _Builder(HTMLParser):
@@ -125,17 +125,17 @@ def table_shape(html: str) -> tuple[int, int] | None:
     return len(rows), max(in_rows, default=0)
 
 
-def usual_width(html: str) -> int | None:
-    """The number of columns most rows of the first table in ``html`` cover, spans expanded
-    (the wider on a tie): a cell the model split or dropped in one row does not change it."""
+def usual_widths(html: str) -> frozenset[int] | None:
+    """The numbers of columns that most rows of the first table in ``html`` cover, spans
+    expanded (several on a tie): a cell the model split or dropped in one row does not
+    change them."""
     rows = _rows(html)
     if rows is None:
         return None
     taken = _grid(rows)
     widths = Counter(sum(1 for r_, _c in taken if r_ == r) for r in range(len(rows)))
-    if not widths:
-        return 0
-    return max(widths, key=lambda w: (widths[w], w))
+    most = max(widths.values(), default=0)
+    return frozenset(w for w, n in widths.items() if n == most and w > 0)
 
 
 def _rename(a: Node, b: Node) -> float:
@@ -246,10 +246,10 @@ def repeated_header(first: TableRows, second: TableRows) -> int:
 
 def join_tables(first: str, second: str) -> str | None:
     """One table from ``first`` and its continuation ``second``: the header once, then every
-    body row in order. ``None`` when they do not join: another usual number of columns
-    (spans expanded, see :func:`usual_width`), or rows that cannot be told apart."""
-    a, b = usual_width(first), usual_width(second)
-    if a is None or b is None or a != b or a == 0:
+    body row in order. ``None`` when they do not join: no usual number of columns in common
+    (spans expanded, see :func:`usual_widths`), or rows that cannot be told apart."""
+    a, b = usual_widths(first), usual_widths(second)
+    if a is None or b is None or not a & b:
         return None
     rows_a, rows_b = table_rows(first), table_rows(second)
     if rows_a is None or rows_b is None:

@@ -2,7 +2,8 @@
 
 A caption is an element read as ``Caption``, or one read as another kind of text whose
 wording is a caption's: a label and a number (``Figure 3``, ``Fig. 3``, ``Table 2``, ``Tab.
-2``, ``Рис. 3``, ``Таблица 2``, ``图3``, ``表2``; see :func:`labelled`), since a model reads a
+2``, ``Рис. 3``, ``Таблица 2``, ``图3``, ``表2``, even with a character misread: ``Tabl6 3:``;
+see :func:`labelled`), since a model reads a
 caption as Text now and then. A plain Text beside a figure is never its caption.
 
 A caption belongs to a Picture or Table of its page (its *figure*) when:
@@ -32,6 +33,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rapidfuzz.distance import Levenshtein
+
 from ..layout import Element
 from ..prompts import PAGE_FURNITURE as FURNITURE
 from .page import Page
@@ -58,9 +61,42 @@ _NUMBERED = re.compile(
 CAPTION_LIKE = ("Caption", "Text", "List-item", "Footnote", "Section-header")
 
 
+#: Label words long enough that one misread letter still tells them (``Tabl6``, ``Fignre``).
+_LONG_LABELS = {
+    "figure": "Picture",
+    "abbildung": "Picture",
+    "рисунок": "Picture",
+    "table": "Table",
+    "tabelle": "Table",
+    "таблица": "Table",
+}
+_MISREAD = re.compile(r"[\s#*_>\-]*([^\W_]{4,10})\s+(\w{1,3})\s*[:.]")
+
+
+def misread_label(text: str | None) -> str | None:
+    """The kind a caption label names when one character of it was misread, in the word
+    (``Tabl6 3:``) or in the number (``Table u:``); the ``:`` or ``.`` after the number must
+    be there, as a caption writes it and running text does not."""
+    m = _MISREAD.match(text or "")
+    if m is None:
+        return None
+    word, number = m.group(1).lower(), m.group(2)
+    if sum(ch.isdigit() for ch in word) > 1:
+        return None
+    exact = _LONG_LABELS.get(word)
+    if exact is not None:
+        return exact if len(number) == 1 or sum(not ch.isdigit() for ch in number) <= 1 else None
+    if not number.isdigit():
+        return None
+    near = [kind for label, kind in _LONG_LABELS.items() if Levenshtein.distance(word, label) == 1]
+    return near[0] if len(set(near)) == 1 else None
+
+
 def labelled(text: str | None) -> bool:
-    """Whether ``text`` starts as a caption: a figure or table label and its number."""
-    return caption_kind(text) is not None and _NUMBERED.match(text or "") is not None
+    """Whether ``text`` starts as a caption: a figure or table label and its number, or one
+    with a character misread (:func:`misread_label`)."""
+    exact = caption_kind(text) is not None and _NUMBERED.match(text or "") is not None
+    return exact or misread_label(text) is not None
 
 
 def is_caption(element: Element) -> bool:
@@ -76,7 +112,7 @@ def caption_kind(text: str | None) -> str | None:
     for pattern, kind in _KINDS:
         if pattern.match(plain):
             return kind
-    return None
+    return misread_label(plain)
 
 
 def _overlaps(a: Element, b: Element) -> bool:
