@@ -27,10 +27,11 @@ from langchain_dotsocr.settings import DotsOCRSettings
 
 W, H = 612.0, 792.0
 LEFT, RIGHT = 72.0, 540.0
-WORDS = (
+_SENTENCE = (
     "stock shipments ledger region quarter warehouse returns figures office count month "
     "department planning measured values series method sample deviation reference run"
-).split()
+)
+WORDS = _SENTENCE.split()
 
 
 @dataclass
@@ -71,7 +72,9 @@ class _Writer:
         index = len(self.truth.pages)
         self.truth.pages.append([])
         self.truth.tags.append([])
-        self.add("head", Element("Page-header", "Annual Report on Stock 2025", (LEFT, 24, RIGHT, 36)))
+        self.add(
+            "head", Element("Page-header", "Annual Report on Stock 2025", (LEFT, 24, RIGHT, 36))
+        )
         self.y = 70.0
         self.page_index = index
 
@@ -86,12 +89,15 @@ class _Writer:
     def room(self) -> float:
         return 740.0 - self.y
 
-    def block(self, category: str, text: str, height: float, x1: float = RIGHT) -> str:
+    def block(
+        self, category: str, text: str, height: float, x1: float = RIGHT, gap: float = 12
+    ) -> str:
+        """A block under the last one, ``gap`` below it (a caption hugs its figure)."""
         if self.room() < height:
             self.finish_page()
             self.new_page()
         self.add(category, Element(category, text, (LEFT, self.y, x1, self.y + height)))
-        self.y += height + 12
+        self.y += height + gap
         return self.truth.tags[-1][-1]
 
     def title(self) -> None:
@@ -118,8 +124,10 @@ class _Writer:
             self.finish_page()
             self.new_page()
         self.figures += 1
-        picture = self.block("Picture", "", 150, x1=400)
-        caption = self.block("Caption", f"Figure {self.figures}: {_sentence(self.rng, 6)}", 12, x1=400)
+        picture = self.block("Picture", "", 150, x1=400, gap=6)
+        caption = self.block(
+            "Caption", f"Figure {self.figures}: {_sentence(self.rng, 6)}", 12, x1=400
+        )
         self.truth.captions[caption] = picture
 
     def table(self, across: bool) -> None:
@@ -130,11 +138,13 @@ class _Writer:
         if self.room() < 160:
             self.finish_page()
             self.new_page()
-        caption = self.block("Caption", f"Table {self.tables}: {_sentence(self.rng, 5)}", 12)
+        caption = self.block("Caption", f"Table {self.tables}: {_sentence(self.rng, 5)}", 12, gap=6)
         rows = self.rng.randint(3, 8)
         if not across:
             cells = [[f"{self.rng.randint(1, 999)}" for _ in range(columns)] for _ in range(rows)]
-            self.truth.captions[caption] = self.block("Table", _table(header, cells), 18.0 * (rows + 1))
+            self.truth.captions[caption] = self.block(
+                "Table", _table(header, cells), 18.0 * (rows + 1)
+            )
             return
         parts = []
         height = self.room()  # to the foot of the page
@@ -227,7 +237,7 @@ def _noisy_table(rng: random.Random, html: str, c: Confusion) -> str:
         k = rng.choice(head)
         text = cells[k][4:-5]
         j = rng.randrange(len(text))
-        cells[k] = f"<th>{text[:j]}{rng.choice(string.ascii_lowercase)}{text[j + 1:]}</th>"
+        cells[k] = f"<th>{text[:j]}{rng.choice(string.ascii_lowercase)}{text[j + 1 :]}</th>"
     if body and rng.random() < c.table_cell:
         k = rng.choice(body)
         if rng.random() < 0.5:
@@ -324,7 +334,9 @@ class Figures:
             setattr(self, key, getattr(self, key) + value)
 
 
-def _structure(doc_id: str, by_id: dict[str, Document], tags: dict[str, list[str]]) -> tuple[str, ...]:
+def _structure(
+    doc_id: str, by_id: dict[str, Document], tags: dict[str, list[str]]
+) -> tuple[str, ...]:
     """The truth tags of the headings an element sits under, innermost first."""
     out = []
     parent = by_id[doc_id].metadata["parent_id"]
@@ -380,7 +392,9 @@ def score(truth: Truth, clean: Sequence[Document], noisy: Sequence[Document]) ->
     return f
 
 
-def run(seeds: Sequence[int], documents: int, sections: int = 6, c: Confusion | None = None) -> Figures:
+def run(
+    seeds: Sequence[int], documents: int, sections: int = 6, c: Confusion | None = None
+) -> Figures:
     """The figures over ``documents`` generated documents under each noise seed."""
     c = c or Confusion()
     total = Figures()
@@ -388,6 +402,8 @@ def run(seeds: Sequence[int], documents: int, sections: int = 6, c: Confusion | 
         truth = make_document(1000 + d, sections)
         clean = assemble(truth.pages)
         for seed in seeds:
-            noisy = [confuse(page, seed * 7919 + 31 * d + k, c) for k, page in enumerate(truth.pages)]
+            noisy = [
+                confuse(page, seed * 7919 + 31 * d + k, c) for k, page in enumerate(truth.pages)
+            ]
             total.add(score(truth, clean, assemble(noisy)))
     return total

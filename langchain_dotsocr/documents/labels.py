@@ -12,6 +12,10 @@ The first of these that gives one is the label:
    not unconfirm its neighbours;
 3. a page whose own number is unreadable or misread, between two pages whose printed
    numbers confirm each other across it (``36``, ?, ``38``), takes the number between them;
+   the last page of the source (or the last before a failed page) whose number is
+   unreadable, after a page labelled by its printed number, takes the next number (one that
+   prints a number that does not follow is not second-guessed). The first page has no such
+   rescue: it would have to wait for two pages;
 4. else the page's position, from 1 (an image's frame number).
 
 Headers and footers are told by :mod:`.furniture`: a page number read as Text at the foot of
@@ -111,6 +115,12 @@ def _written(value: int, kind: str) -> str:
     return out.lower() if kind == "roman" else out
 
 
+def _next(p: Printed, pages: int) -> Printed:
+    """The number printed ``pages`` pages after ``p``, written the same way."""
+    value = p.value + pages
+    return Printed(value, p.kind, _written(value, p.kind), p.strength)
+
+
 class PageLabels(Step):
     """Decides each page's ``page_label``."""
 
@@ -154,6 +164,10 @@ class PageLabels(Step):
                 found = self._between(index, after)
             if found is not None:
                 self._label(page, found)
+        elif not page.label and index - 1 in self._labelled:  # the last page a run reaches
+            run = self._labelled[index - 1]
+            if not any(p.kind == run.kind for p in self._printed.get(index, [])):
+                self._label(page, _next(run, 1))
         page.label = page.label or str(index + 1)
         for old in [k for k in self._printed if k not in self._order]:
             del self._printed[old]
@@ -163,11 +177,6 @@ class PageLabels(Step):
     def _between(self, index: int, after: int) -> Printed | None:
         """The number of page ``index`` when the page before it and page ``after`` print
         numbers that confirm each other across it."""
-        p = self._labelled.get(index - 1)
-        if p is None:
-            return None
-        for q in self._printed.get(after, []):
-            if q.kind == p.kind and q.value - p.value == after - (index - 1):
-                value = p.value + 1
-                return Printed(value, p.kind, _written(value, p.kind), p.strength)
-        return None
+        before = self._printed.get(index - 1, [])
+        found = _confirmed(before, index - 1, self._printed.get(after, []), after)
+        return None if found is None else _next(found, 1)
