@@ -72,6 +72,7 @@ def fake(_server):
         "texts",
         "metrics",
         "dead",
+        "noise",
     ):
         setattr(fake, name, getattr(defaults, name))
     return fake

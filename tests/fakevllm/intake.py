@@ -182,6 +182,8 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
         replace(e, text=fake.texts[(e.category, e.n)]) if (e.category, e.n) in fake.texts else e
         for e in rec.elements
     ]
+    if fake.noise is not None:
+        rec.elements = fake.noise.apply(rec.elements, rec.image_digest, (w2, h2))
     rec.prompt_tokens = prompt_tokens(prompt, (w2, h2))
     requested = rec.max_completion_tokens
     if requested is None:

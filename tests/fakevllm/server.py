@@ -39,6 +39,7 @@ from .faults import CONTEXT_FAULTS, HTTP_FAULTS, FaultPlan, answer_script
 from .intake import JSON, Job, RecordedRequest, Reject, read_request
 from .latency import LatencyModel, Scheduler
 from .metrics import CONTENT_TYPE, Counters, exposition
+from .noise import Noise
 from .prefix import PrefixCache
 from .scene import MAX_TOLERANCE
 from .wire import Exchange, Server
@@ -69,6 +70,7 @@ class FakeVLLM:
     metrics: bool = True  # serve GET /metrics
     dead: bool = False  # the engine died: /health 503, chat 500
     prefix_caching: bool = True  # as vLLM's V1 engine by default
+    noise: Noise | None = None  # answers as imperfect as the real model's (noise.py)
 
     def __post_init__(self) -> None:
         if self.context_error_style not in CONTEXT_STYLES:
