@@ -12,7 +12,6 @@ how the reading is made.
 from __future__ import annotations
 
 import random
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +23,9 @@ from langchain_dotsocr.layout import Element
 from langchain_dotsocr.pages import PageInfo
 from langchain_dotsocr.read import PageResult
 from langchain_dotsocr.settings import DotsOCRSettings
+from tests.fakevllm.answers import says
+from tests.fakevllm.noise import Noise
+from tests.fakevllm.vision import Element as Seen
 
 W, H = 612.0, 792.0
 LEFT, RIGHT = 72.0, 540.0
@@ -192,80 +194,19 @@ def make_document(seed: int, sections: int = 6) -> Truth:
 
 # -- A model's confusions ---------------------------------------------------------------------
 
-#: The neighbours a category is confused with (the issue's and the model's usual ones).
-CONFUSED = {
-    "Text": ("List-item",),
-    "List-item": ("Text",),
-    "Caption": ("Text",),
-    "Section-header": ("Title",),
-    "Title": ("Section-header",),
-    "Page-header": ("Section-header", "Text"),
-    "Page-footer": ("Text",),
-    "Footnote": ("Text",),
-}
+#: Pixels per point of the pages the noise is drawn on (the loader renders at 200 dpi).
+PX = 200 / 72
 
 
-@dataclass(frozen=True)
-class Confusion:
-    """How noisy a reading is: each a share (of elements, characters, tables or pages)."""
-
-    category: float = 0.05
-    characters: float = 0.02
-    jitter: float = 3.0  # points a box edge moves, at most
-    table_cell: float = 0.3  # tables with one cell split or dropped
-    header_typo: float = 0.3  # tables whose header has one character misread
-    page_number: float = 0.03  # pages whose printed number is unreadable
-
-
-def _typos(rng: random.Random, text: str, share: float) -> str:
-    out = []
-    for ch in text:
-        if ch.isalnum() and rng.random() < share:
-            out.append(rng.choice(string.ascii_lowercase + string.digits))
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _noisy_table(rng: random.Random, html: str, c: Confusion) -> str:
-    import re
-
-    cells = re.split(r"(<t[dh]>.*?</t[dh]>)", html)
-    body = [i for i, part in enumerate(cells) if part.startswith("<td>")]
-    head = [i for i, part in enumerate(cells) if part.startswith("<th>")]
-    if head and rng.random() < c.header_typo:
-        k = rng.choice(head)
-        text = cells[k][4:-5]
-        j = rng.randrange(len(text))
-        cells[k] = f"<th>{text[:j]}{rng.choice(string.ascii_lowercase)}{text[j + 1 :]}</th>"
-    if body and rng.random() < c.table_cell:
-        k = rng.choice(body)
-        if rng.random() < 0.5:
-            cells[k] = ""  # dropped
-        else:
-            text = cells[k][4:-5]
-            cells[k] = f"<td>{text[:1]}</td><td>{text[1:]}</td>"  # split in two
-    return "".join(cells)
-
-
-def confuse(page: Sequence[Element], seed: int, c: Confusion) -> list[Element]:
-    """One noisy reading of a page's elements, the same for the same seed."""
-    rng = random.Random(seed)
-    out = []
-    for e in page:
-        category = e.category
-        if category in CONFUSED and rng.random() < c.category:
-            category = rng.choice(CONFUSED[category])
-        text = e.text or ""
-        if e.category == "Table":
-            text = _noisy_table(rng, text, c)
-        elif e.category == "Page-footer" and rng.random() < c.page_number:
-            text = rng.choice(("", "·", "l" + text[1:], text + "7"))
-        else:
-            text = _typos(rng, text, c.characters)
-        box = tuple(v + rng.uniform(-c.jitter, c.jitter) for v in e.bbox)
-        out.append(Element(category, text or None, (box[0], box[1], box[2], box[3])))
-    return out
+def confuse(page: Sequence[Element], noise: Noise, key: str) -> list[Element]:
+    """One reading of a page's elements by the noisy double's model (:mod:`.fakevllm.noise`),
+    drawn for the image ``key`` stands for: the same key and seed, the same reading."""
+    seen = [
+        Seen(e.category, n, tuple(round(v * PX) for v in e.bbox), text=e.text)  # type: ignore[arg-type]
+        for n, e in enumerate(page)
+    ]
+    out = noise.apply(seen, key, (round(W * PX), round(H * PX)))
+    return [Element(e.category, says(e), tuple(v / PX for v in e.bbox)) for e in out]  # type: ignore[arg-type]
 
 
 # -- Through the assembly ---------------------------------------------------------------------
@@ -392,18 +333,15 @@ def score(truth: Truth, clean: Sequence[Document], noisy: Sequence[Document]) ->
     return f
 
 
-def run(
-    seeds: Sequence[int], documents: int, sections: int = 6, c: Confusion | None = None
-) -> Figures:
-    """The figures over ``documents`` generated documents under each noise seed."""
-    c = c or Confusion()
+def run(seeds: Sequence[int], documents: int, sections: int = 6, **rates: float) -> Figures:
+    """The figures over ``documents`` generated documents under each noise seed (``rates``:
+    the :class:`Noise` rates, its defaults otherwise)."""
     total = Figures()
     for d in range(documents):
         truth = make_document(1000 + d, sections)
         clean = assemble(truth.pages)
         for seed in seeds:
-            noisy = [
-                confuse(page, seed * 7919 + 31 * d + k, c) for k, page in enumerate(truth.pages)
-            ]
+            noise = Noise(seed=seed, **rates)
+            noisy = [confuse(page, noise, f"doc{d}/page{k}") for k, page in enumerate(truth.pages)]
             total.add(score(truth, clean, assemble(noisy)))
     return total
