@@ -1,10 +1,12 @@
 """Heading levels and section paths: which headings each element sits under.
 
-dots.ocr tells only ``Title`` from ``Section-header``; the level of a section header is
-inferred by the first rule that says something (see :func:`heading_level`):
+dots.ocr tells only ``Title`` from ``Section-header``, and now and then reads a section header
+as ``Text``: a numbered line set bigger than the body text is taken for one whatever its
+category (:func:`read_as_text`). The level of a section header is inferred by the first rule that says something (see :func:`heading_level`):
 
 1. a heading that looks like a title is level 1: read as ``Title`` (or, on the first page,
-   the document's first heading, at the top of the page and at least :data:`TITLE_SIZE`
+   before any title or numbered heading, at the top of the page below the running head's band
+   (:data:`.furniture.BAND`) and at least :data:`TITLE_SIZE`
    times the body text's size, read as ``Section-header``), not numbered, and on one of the
    first :data:`TITLE_PAGES` pages or at least :data:`TITLE_SIZE` times the body text. A
    ``Title`` that does not look like one (a section header the model misread) goes by the
@@ -31,6 +33,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from .furniture import BAND
 from .page import HEADINGS, Item, Page
 from .steps import Step
 
@@ -39,6 +42,10 @@ MAX_LEVEL = 6
 TITLE_PAGES = 2
 #: How much bigger than the body text a title is, at least, where size decides.
 TITLE_SIZE = 1.8
+#: A numbered line read as Text is a section header when set this much bigger than the body.
+HEADER_SIZE = 1.15
+#: The longest such line.
+HEADER_CHARS = 80
 #: The top share of the first page where a title read as Section-header may stand.
 TITLE_TOP = 0.3
 PATH_SEPARATOR = " > "
@@ -204,13 +211,16 @@ def looks_like_title(item: Item, ratio: float | None, where: Where) -> bool:
     large = ratio is not None and ratio >= TITLE_SIZE
     if item.category == "Title":
         return where.page < TITLE_PAGES or large
-    top = item.element.bbox[3] <= TITLE_TOP * where.height
+    y0, y1 = item.element.bbox[1], item.element.bbox[3]
+    # Below the running head's band (a running head read as Section-header is no title).
+    top = BAND * where.height <= y0 and y1 <= TITLE_TOP * where.height
     return where.page == 0 and where.first and top and large
 
 
 @dataclass(frozen=True)
 class Where:
-    """Where a heading stands: its page, the page's height, whether no heading came before."""
+    """Where a heading stands: its page, the page's height, and whether neither a title nor
+    a numbered heading came before it."""
 
     page: int
     height: float
@@ -237,6 +247,22 @@ def heading_level(
     return min(level, MAX_LEVEL)
 
 
+def read_as_text(item: Item, ratio: float | None) -> bool:
+    """Whether a Text or List-item is a section header the model read as text: one short
+    line that starts with a section number (:func:`numbering_depth`), does not end as a
+    sentence does, and is set at least :data:`HEADER_SIZE` times the body text's size."""
+    text = item.text.strip()
+    return (
+        item.category in BODY_CATEGORIES
+        and ratio is not None
+        and ratio >= HEADER_SIZE
+        and 0 < len(text) <= HEADER_CHARS
+        and "\n" not in text
+        and text[-1] not in ".:;,!?"
+        and numbering_depth(heading_text(text)) is not None
+    )
+
+
 class Sections(Step):
     """Gives every item its section path, and headings their level; the path carries across
     pages, so pages must come in order."""
@@ -244,7 +270,7 @@ class Sections(Step):
     def __init__(self) -> None:
         self.path: list[Open] = []
         self.body: float | None = None
-        self.headings = 0  # headings seen so far
+        self.opened = False  # a title or a numbered heading came
 
     @property
     def section_path(self) -> str:
@@ -261,14 +287,15 @@ class Sections(Step):
         page.items = [self._place(item, page) for item in page.items]
 
     def _place(self, item: Item, page: Page) -> Item:
-        text = heading_text(item.text) if item.category in HEADINGS and not item.furniture else ""
+        size = type_size(item)
+        ratio = size / self.body if size is not None and self.body else None
+        heading = item.category in HEADINGS or read_as_text(item, ratio)
+        text = heading_text(item.text) if heading and not item.furniture else ""
         level = 0
         if text:
-            size = type_size(item)
-            ratio = size / self.body if size is not None and self.body else None
-            where = Where(page.info.index, page.info.height, self.headings == 0)
+            where = Where(page.info.index, page.info.height, not self.opened)
             level = heading_level(item, ratio, self.path, where)
-            self.headings += 1
+            self.opened = self.opened or level == 1 or numbering_depth(text) is not None
             while self.path and self.path[-1].level >= level:
                 self.path.pop()
             parent = self.path[-1].id if self.path else ""
