@@ -305,7 +305,7 @@ def score(truth: Truth, clean: Sequence[Document], noisy: Sequence[Document]) ->
     f.links = len(truth.captions)
     for caption, figure in truth.captions.items():
         whole = chain_of.get(figure, (figure,))
-        if figure_of.get((caption,)) == whole:
+        if figure_of.get((caption,)) == whole:  # a joined table's caption: the whole table
             f.links_kept += 1
     for caption, figure in figure_of.items():
         if len(caption) != 1 or caption[0] not in truth.captions:
@@ -313,7 +313,7 @@ def score(truth: Truth, clean: Sequence[Document], noisy: Sequence[Document]) ->
                 f.links_wrong += 1  # a caption that belongs elsewhere (footnotes aside)
             continue
         want = truth.captions[caption[0]]
-        if figure != chain_of.get(want, (want,)):
+        if want not in figure:  # its own table, though not joined, is not a wrong link
             f.links_wrong += 1
     clean_tags = tag_documents(truth, clean)
     clean_by_id = {str(d.id): d for d in clean}

@@ -2,12 +2,13 @@
 
 dots.ocr tells only ``Title`` from ``Section-header``, and now and then reads a section header
 as ``Text``: a numbered line set bigger than the body text is taken for one whatever its
-category (:func:`read_as_text`). The level of a section header is inferred by the first rule that says something (see :func:`heading_level`):
+category (:func:`read_as_text`). The level of a section header is inferred by the first rule
+that says something (see :func:`heading_level`):
 
 1. a heading that looks like a title is level 1: read as ``Title`` (or, on the first page,
    before any title or numbered heading, at the top of the page below the running head's band
-   (:data:`.furniture.BAND`) and at least :data:`TITLE_SIZE`
-   times the body text's size, read as ``Section-header``), not numbered, and on one of the
+   (:data:`.furniture.BAND`) and at least :data:`TITLE_SIZE` times the body text's size,
+   read as ``Section-header``), not numbered, and on one of the
    first :data:`TITLE_PAGES` pages or at least :data:`TITLE_SIZE` times the body text. A
    ``Title`` that does not look like one (a section header the model misread) goes by the
    rules below, so it does not re-root every path after it;

@@ -3,11 +3,13 @@
 A table continues on the next page when:
 
 1. it is the last element of its page (page furniture aside, and its own captions and
-   footnotes read after it) and ends in the bottom :data:`NEAR_EDGE` of the page;
+   footnotes or elements above it read after it) and ends in the bottom :data:`NEAR_EDGE` of
+   the page;
 2. the next page (the next index, not a gap in a page selection) starts with a table, in its
-   top :data:`NEAR_EDGE`, with nothing before it but page furniture and a caption that says
-   it is continued ("Table 3 (continued)", "cont'd", "Fortsetzung", "продолжение", "续表"),
-   whatever category that caption was read as;
+   top :data:`NEAR_EDGE`, with nothing read before it but page furniture, elements below it
+   (two neighbours read in the wrong order) and a caption that says it is continued
+   ("Table 3 (continued)", "cont'd", "Fortsetzung", "продолжение", "续表"), whatever
+   category that caption was read as;
 3. most rows of both cover the same number of columns, spans expanded: a cell split or
    dropped in one row does not count (:func:`..tables.join_tables`).
 
@@ -52,33 +54,46 @@ def _body(page: Page) -> list[int]:
     ]
 
 
+def _centre(item: Item) -> float:
+    return (item.element.bbox[1] + item.element.bbox[3]) / 2
+
+
 def trailing_table(page: Page) -> int | None:
-    """The index of the table a page ends with, near its bottom; None if it ends otherwise."""
+    """The index of the table a page ends with, near its bottom; None if it ends otherwise.
+
+    Elements read after it do not count when they are its own captions or footnotes, or lie
+    above it (a model reads two neighbours in the wrong order now and then)."""
     body = _body(page)
-    after: list[Item] = []
-    while body and page.items[body[-1]].belongs_to:  # its caption or footnote, read after it
-        after.append(page.items[body.pop()])
-    if not body:
+    tables = [i for i in body if page.items[i].category == "Table"]
+    if not tables:
         return None
-    item = page.items[body[-1]]
-    if any(it.belongs_to != item.id for it in after):
+    t = tables[-1]
+    table = page.items[t]
+    after = [page.items[i] for i in body if i > t]
+    top = table.element.bbox[1]
+    if any(it.belongs_to != table.id and _centre(it) >= top for it in after):
         return None
-    bottom = max(it.element.bbox[3] for it in (item, *after))
-    if item.category == "Table" and bottom >= (1 - NEAR_EDGE) * page.info.height:
-        return body[-1]
-    return None
+    mine = [it for it in after if it.belongs_to == table.id]
+    bottom = max(it.element.bbox[3] for it in (table, *mine))
+    return t if bottom >= (1 - NEAR_EDGE) * page.info.height else None
 
 
 def leading_table(page: Page) -> int | None:
-    """The index of the table a page starts with, near its top; None if it starts otherwise."""
-    for i in _body(page):
-        item = page.items[i]
-        if _continued_caption(item):
-            continue
-        if item.category == "Table" and item.element.bbox[1] <= NEAR_EDGE * page.info.height:
-            return i
+    """The index of the table a page starts with, near its top; None if it starts otherwise.
+
+    Elements read before it do not count when they are a caption that says the table is
+    continued, or lie below it (read in the wrong order)."""
+    body = _body(page)
+    tables = [i for i in body if page.items[i].category == "Table"]
+    if not tables:
         return None
-    return None
+    t = tables[0]
+    table = page.items[t]
+    before = [page.items[i] for i in body if i < t]
+    bottom = table.element.bbox[3]
+    if any(not _continued_caption(it) and _centre(it) <= bottom for it in before):
+        return None
+    return t if table.element.bbox[1] <= NEAR_EDGE * page.info.height else None
 
 
 def _continued_caption(item: Item) -> bool:
