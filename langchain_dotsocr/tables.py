@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from .treedist import Node, tree_distance
 
@@ -217,14 +217,15 @@ def _is_header(row: str, in_head: bool) -> bool:
 
 def _same_row(a: str, b: str, header: bool) -> bool:
     """Whether row ``b`` repeats row ``a``: equal cells and spans, or, for a header row,
-    texts within :data:`HEADER_TYPOS` edits (one misread character) and the same spans."""
+    texts within :data:`HEADER_TYPOS` edits (one misread character, two swapped) and the same
+    spans."""
     ka, kb = _row_key(a), _row_key(b)
     if ka == kb:
         return True
     if not header or [c[:2] for c in ka] != [c[:2] for c in kb]:
         return False
     ta, tb = " | ".join(c[2] for c in ka), " | ".join(c[2] for c in kb)
-    return bool(ta) and Levenshtein.distance(ta, tb) <= 1 + len(ta) // HEADER_TYPOS
+    return bool(ta) and OSA.distance(ta, tb) <= 1 + len(ta) // HEADER_TYPOS
 
 
 #: A repeated header row may differ by one edit, plus one for every this many characters.

@@ -33,7 +33,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from ..layout import Element
 from ..prompts import PAGE_FURNITURE as FURNITURE
@@ -88,7 +88,7 @@ def misread_label(text: str | None) -> str | None:
         return exact if len(number) == 1 or sum(not ch.isdigit() for ch in number) <= 1 else None
     if not number.isdigit():
         return None
-    near = [kind for label, kind in _LONG_LABELS.items() if Levenshtein.distance(word, label) == 1]
+    near = [kind for label, kind in _LONG_LABELS.items() if OSA.distance(word, label) == 1]
     return near[0] if len(set(near)) == 1 else None
 
 
