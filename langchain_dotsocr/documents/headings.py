@@ -8,8 +8,10 @@ that says something (see :func:`heading_level`):
 1. a heading that looks like a title is level 1: read as ``Title`` (or, on the first page,
    before any title or numbered heading, at the top of the page below the running head's band
    (:data:`.furniture.BAND`) and at least :data:`TITLE_SIZE` times the body text's size,
-   read as ``Section-header``), not numbered, and on one of the
-   first :data:`TITLE_PAGES` pages or at least :data:`TITLE_SIZE` times the body text. A
+   read as ``Section-header``), not numbered, and on one of the first :data:`TITLE_PAGES`
+   pages, or at least :data:`TITLE_SIZE` times the body text, or about as big as the first
+   title or bigger (a file of several documents, each with its title), or of a size that
+   cannot be told (no body text to measure it by). A
    ``Title`` that does not look like one (a section header the model misread) goes by the
    rules below, so it does not re-root every path after it;
 2. its numbering: ``3`` or ``III.`` or ``Chapter 3`` is level 2, ``3.2`` or ``A.1`` level 3,
@@ -211,7 +213,10 @@ def looks_like_title(item: Item, ratio: float | None, where: Where) -> bool:
         return False
     large = ratio is not None and ratio >= TITLE_SIZE
     if item.category == "Title":
-        return where.page < TITLE_PAGES or large
+        if ratio is None:  # no body text to measure it by: as it was read
+            return True
+        as_first = where.title is not None and ratio >= (1 - SIZE_TOLERANCE) * where.title
+        return where.page < TITLE_PAGES or large or as_first
     y0, y1 = item.element.bbox[1], item.element.bbox[3]
     # Below the running head's band (a running head read as Section-header is no title).
     top = BAND * where.height <= y0 and y1 <= TITLE_TOP * where.height
@@ -220,12 +225,13 @@ def looks_like_title(item: Item, ratio: float | None, where: Where) -> bool:
 
 @dataclass(frozen=True)
 class Where:
-    """Where a heading stands: its page, the page's height, and whether neither a title nor
-    a numbered heading came before it."""
+    """Where a heading stands: its page, the page's height, whether neither a title nor a
+    numbered heading came before it, and the first title's size (relative to the body)."""
 
     page: int
     height: float
     first: bool
+    title: float | None = None
 
 
 def heading_level(
@@ -272,6 +278,7 @@ class Sections(Step):
         self.path: list[Open] = []
         self.body: float | None = None
         self.opened = False  # a title or a numbered heading came
+        self.title: float | None = None  # the first title's size relative to the body
 
     @property
     def section_path(self) -> str:
@@ -294,9 +301,11 @@ class Sections(Step):
         text = heading_text(item.text) if heading and not item.furniture else ""
         level = 0
         if text:
-            where = Where(page.info.index, page.info.height, not self.opened)
+            where = Where(page.info.index, page.info.height, not self.opened, self.title)
             level = heading_level(item, ratio, self.path, where)
             self.opened = self.opened or level == 1 or numbering_depth(text) is not None
+            if level == 1 and self.title is None:
+                self.title = ratio
             while self.path and self.path[-1].level >= level:
                 self.path.pop()
             parent = self.path[-1].id if self.path else ""
