@@ -41,6 +41,7 @@ class Item:
     origin: Origin | None = None
     continues: bool = False  # page mode: a table that goes on at the top of the next page
     continued: bool = False  # page mode: the rest of a table from the previous page
+    furniture: bool = False  # a running head, page number or footer (see .furniture)
 
     @property
     def category(self) -> str:
