@@ -126,3 +126,72 @@ def test_agrees_by_edit_similarity() -> None:
     assert not agrees(text, "Prepered bv tne Plannlng 0ffice fcr the hoard meetmg of 1A Oct")
     assert not agrees(text, "")
     assert agrees("", "")
+
+
+@pytest.mark.parametrize("kind", sorted(textpdfs.KINDS))
+def test_every_kind_gets_its_verdict_and_each_box_the_readers_text(kind: str) -> None:
+    t = textpdfs.KINDS[kind]()
+    layer = layer_of(t.pdf)
+    assert layer.trust.level == t.level, layer.trust.reason
+    held = t.extra.get("layer", t.truth)
+    assert isinstance(held, dict)
+    for key, box in t.boxes.items():
+        want = "" if t.level == "none" or key in (t.extra.get("pasted"), t.extra.get(
+            "garbage")) else held[key]
+        assert layer.text_in(box) == want, key
+    everything = layer.text_in((-500.0, -500.0, 2000.0, 2000.0))
+    for word in t.never:
+        assert word not in everything
+
+
+def test_typography_reads_as_a_reader_reads() -> None:
+    t = textpdfs.typography()
+    layer = layer_of(t.pdf)
+    text0 = layer.text_in(t.boxes[("Text", 0)])
+    assert "first flow" in text0 and "\ufb01" not in text0  # ligatures expanded
+    assert "\u201cquoted\u201d" in text0  # curly quotes as printed
+    assert "information" in text0 and "state-of-the-art" in text0
+    text1 = layer.text_in(t.boxes[("Text", 1)])
+    assert "It\u2019s a cooperative, hyphenated" in text1  # soft hyphens gone, word joined
+    assert "10-12" in text1 and "Anglo-Saxon" in text1  # real hyphens kept
+    assert "\u00ad" not in text1 and "\x02" not in text1
+
+
+def test_a_pasted_scan_has_no_layer_text_and_little_share() -> None:
+    t = textpdfs.pasted()
+    layer = layer_of(t.pdf)
+    box = t.boxes[("Text", 1)]
+    assert layer.text_in(box) == ""
+    assert layer.share_in(box) < 0.1
+    assert layer.share_in(t.boxes[("Text", 0)]) > 0.9
+
+
+def test_garbage_fonts_are_named_in_the_reason() -> None:
+    reasons = {k: layer_of(textpdfs.garbage(k).pdf).trust.reason for k in textpdfs.GARBAGE_MAPS}
+    assert "private-use" in reasons["private"]
+    assert "map to 1 code" in reasons["repeat"]
+    assert "mix scripts" in reasons["scripts"]
+    assert "no Unicode mapping" in reasons["unmapped"]
+
+
+def test_one_garbage_element_leaves_the_rest_trusted() -> None:
+    t = textpdfs.garbage("private", whole=False)
+    layer = layer_of(t.pdf)
+    assert layer.trust.level == "trusted"
+    assert layer.share_in(t.boxes[("Text", 0)]) < 0.1
+    assert layer.text_in(t.boxes[("Text", 1)]) == t.truth[("Text", 1)]
+
+
+def test_hidden_text_is_counted_in_the_reason() -> None:
+    reason = layer_of(textpdfs.hidden().pdf).trust.reason
+    for why in ("outside the crop box", "colour of the page", "invisible", "under an image"):
+        assert why in reason
+
+
+def test_without_the_image_share_is_presence_and_white_text_is_hidden() -> None:
+    t = textpdfs.hidden()
+    layer = layer_of(t.pdf, with_image=False)
+    assert layer.trust.level == "trusted"
+    assert layer.share_in(t.boxes[("Text", 0)]) == 1.0
+    assert layer.share_in(t.boxes[("Picture", 0)]) == 0.0
+    assert "HIDDEN" not in layer.text_in((0.0, 0.0, 612.0, 792.0))

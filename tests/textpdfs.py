@@ -102,6 +102,7 @@ class Page:
     crop: float = 0.0
     fonts: tuple[tuple[str, int], ...] = ()  # extra (name, object number) font resources
     printed: tuple[Run, ...] = ()  # the words a scan or a pasted element shows (not in the layer)
+    covers: tuple[tuple[float, float, float, float], ...] = ()  # opaque white images over all
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,9 @@ class TextPdf:
 
 def _pdf_str(text: str) -> str:
     """``text`` as a PDF literal string in WinAnsi (cp1252)."""
-    raw = text.encode("cp1252")
+    raw = b"".join(
+        bytes([_CODES[ch]]) if ch in _CODES else ch.encode("cp1252") for ch in text
+    )
     out = []
     for byte in raw:
         ch = chr(byte)
@@ -154,7 +157,7 @@ def _run_ops(spec: PageSpec, run: Run, offset: float) -> str:
     return (
         f"BT /{run.font} {run.size:g} Tf {run.mode} Tr {r:g} {g:g} {bl:g} rg "
         f"{a:g} {b:g} {c:g} {d:g} {px + offset:.3f} {py + offset:.3f} Tm "
-        f"{_pdf_str(run.text) if run.font == 'F1' else run.text} Tj ET"
+        f"{run.text if run.font == 'F3' else _pdf_str(run.text)} Tj ET"
     )
 
 
@@ -220,7 +223,13 @@ def _stream(content: bytes) -> bytes:
     return f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream"
 
 
-HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+# WinAnsi with the ligatures and the soft hyphen at codes WinAnsi leaves free or rarely needs,
+# as producers that set ligatures write them.
+_CODES = {"\ufb01": 0x80, "\ufb02": 0x81, "\u00ad": 0x8D}
+HELVETICA = (
+    b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding "
+    b"/BaseEncoding /WinAnsiEncoding /Differences [128 /fi /fl 141 /sfthyphen] >> >>"
+)
 
 
 def write(pages: Sequence[Page], extra_objects: Sequence[bytes] = ()) -> bytes:
@@ -263,6 +272,11 @@ def write(pages: Sequence[Page], extra_objects: Sequence[bytes] = ()) -> bytes:
                         f"{spec.height - b.y1 + off:g} cm /{name} Do Q"
                     )
         ops += [_run_ops(spec, run, off) for run in page.runs]
+        for k, (cx0, cy0, cx1, cy1) in enumerate(page.covers):  # painted last, over the text
+            name = f"Cover{k}"
+            xobjects[name] = add(_image_object(Image.new("RGB", (4, 4), (255, 255, 255))))
+            ops.append(f"q {cx1 - cx0:g} 0 0 {cy1 - cy0:g} {cx0 + off:g} "
+                       f"{spec.height - cy1 + off:g} cm /{name} Do Q")
         content = add(_stream("\n".join(ops).encode("latin-1")))
         fonts = " ".join(f"/{name} {num} 0 R" for name, num in (("F1", 3), *page.fonts))
         xobj = " ".join(f"/{k} {v} 0 R" for k, v in xobjects.items())
@@ -378,3 +392,186 @@ def ocr_scan(correct: bool) -> TextPdf:
     page = Page(spec, tuple(runs), scan=True, printed=printed)
     return TextPdf(write([page]), "check", truth, boxes, reason="invisible",
                    extra={"layer": layer})
+
+
+def _with(truth: dict[tuple[str, int], str], runs: list[Run], spec: PageSpec,
+          lines: dict[tuple[str, int], tuple[list[str], str]]) -> list[Run]:
+    """``runs`` with the elements of ``lines`` printed as the given lines instead, and their
+    truth set to what a reader reads there."""
+    shown = {(b.category, b.n): b for b in displayed_page(spec).boxes}
+    keep = [r for r in runs if not any(_run_in(r, shown[k]) for k in lines)]
+    for key, (printed, read) in lines.items():
+        box = shown[key]
+        keep += [replace(r, colour=ink_colour(box)) for r in box_runs(box, printed)]
+        truth[key] = read
+    return keep
+
+
+def _run_in(run: Run, box: Box) -> bool:
+    return box.x0 <= run.x <= box.x1 and box.y0 <= run.y <= box.y1
+
+
+def typography() -> TextPdf:
+    """Ligatures (fi, fl glyphs), words hyphenated at line ends (a plain hyphen, a soft hyphen
+    PDFium reports as U+0002), real hyphens at line ends (a compound, a number range, before a
+    capital), a soft hyphen inside a line, curly quotes and apostrophes."""
+    spec = small_page()
+    truth, boxes = _truth(spec)
+    runs = _with(truth, list(_printed_runs(spec)), spec, {
+        ("Text", 0): (
+            ["The \ufb01rst \ufb02ow of \u201cquoted\u201d text, with infor-",
+             "mation on state-of-the-", "art work."],
+            "The first flow of \u201cquoted\u201d text, with information on state-of-the-art work.",
+        ),
+        ("Text", 1): (
+            ["It\u2019s a co\u00adoperative, hy\u00ad", "phenated line", "and a well-known",
+             "case: pages 10-", "12 and Anglo-", "Saxon."],
+            "It\u2019s a cooperative, hyphenated line and a well-known case: pages 10-12 and "
+            "Anglo-Saxon.",
+        ),
+    })
+    return TextPdf(write([Page(spec, tuple(runs))]), "trusted", truth, boxes)
+
+
+def pasted() -> TextPdf:
+    """A born-digital page with one paragraph (Text 1) pasted as a scan: an image of its words,
+    no text for it in the layer."""
+    spec = small_page()
+    truth, boxes = _truth(spec)
+    target = next(b for b in spec.boxes if (b.category, b.n) == ("Text", 1))
+    printed = _printed_runs(spec)
+    runs = tuple(r for r in printed if not _run_in(r, target))
+    page = Page(spec, runs, pasted=(target,), printed=printed)
+    return TextPdf(write([page]), "trusted", truth, boxes, extra={"pasted": ("Text", 1)})
+
+
+def hidden() -> TextPdf:
+    """A born-digital page that also holds text nobody sees: white on white, an element's own
+    colour on it, render mode 3 inside an element's box, under an opaque image, and outside the
+    crop box (in the media box's margin)."""
+    spec = small_page()
+    truth, boxes = _truth(spec)
+    text0 = next(b for b in spec.boxes if (b.category, b.n) == ("Text", 0))
+    r, g, b = element_colour("Text", 0)
+    runs = [
+        *_printed_runs(spec),
+        Run("HIDDEN white words", 80, 630, 10, colour=(1.0, 1.0, 1.0)),
+        Run("SECRET colour words", text0.x0 + 200, text0.y1 - 10, 9,
+            colour=(r / 255, g / 255, b / 255)),
+        Run("INVISIBLE mode words", text0.x0 + 200, text0.y0 + 20, 9, mode=3),
+        Run("UNDER image words", 80, 660, 10),
+        Run("OFFPAGE margin words", -95, 300, 7),
+        Run("OFFPAGE below words", 100, spec.height + 60, 10),
+    ]
+    page = Page(spec, tuple(runs), crop=100.0, covers=((72.0, 645.0, 300.0, 675.0),))
+    never = ("HIDDEN", "SECRET", "INVISIBLE", "UNDER", "OFFPAGE")
+    return TextPdf(write([page]), "trusted", truth, boxes, never=never)
+
+
+# A Type 3 font whose every glyph is a filled box, with a ToUnicode map written by hand.
+_CMAP = """/CIDInit /ProcSet findresource begin
+12 dict begin
+begincmap
+/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
+/CMapName /Adobe-Identity-UCS def
+/CMapType 2 def
+1 begincodespacerange
+<00> <FF>
+endcodespacerange
+{body}
+endcmap
+CMapName currentdict /CMap defineresource pop
+end
+end"""
+GARBAGE_MAPS = {
+    # Every code to a private-use code point (a subset font's map gone wrong).
+    "private": "2 beginbfrange\n<20> <20> <0020>\n<21> <7E> <E021>\nendbfrange",
+    # Every letter to one code ("a"): a map that gives nonsense in plain ASCII.
+    "repeat": "1 beginbfchar\n<20> <0020>\nendbfchar\n94 beginbfchar\n"
+    + "".join(f"<{c:02X}> <0061>\n" for c in range(0x21, 0x7F)) + "endbfchar",
+    # Letters to a mix of scripts: Cyrillic and Greek letters inside Latin words.
+    "scripts": "3 beginbfrange\n<20> <20> <0020>\n<21> <4F> <0021>\n<50> <7E> <0410>\nendbfrange",
+    # No map at all for glyphs with made-up names: PDFium finds no Unicode for them.
+    "unmapped": "",
+}
+
+
+def _type3(kind: str, first_object: int) -> list[bytes]:
+    """The font objects (font, glyph procedures, map) numbered from ``first_object``."""
+    box_proc = b"600 0 0 0 500 700 d1 50 0 400 700 re f"
+    space_proc = b"300 0 d0"
+    names = " ".join(f"/g{c}" for c in range(32, 127))
+    procs = " ".join(
+        f"/g{c} {first_object + (1 if c == 32 else 2)} 0 R" for c in range(32, 127)
+    )
+    widths = " ".join("300" if c == 32 else "600" for c in range(32, 127))
+    cmap = GARBAGE_MAPS[kind]
+    to_unicode = f" /ToUnicode {first_object + 3} 0 R" if cmap else ""
+    font = (
+        "<< /Type /Font /Subtype /Type3 /FontBBox [0 0 600 700] "
+        "/FontMatrix [0.001 0 0 0.001 0 0] "
+        f"/CharProcs << {procs} >> /Encoding << /Type /Encoding /Differences [32 {names}] >> "
+        f"/FirstChar 32 /LastChar 126 /Widths [{widths}] /Resources << >>{to_unicode} >>"
+    ).encode()
+    objects = [font, _stream(space_proc), _stream(box_proc)]
+    if cmap:
+        objects.append(_stream(_CMAP.format(body=cmap).encode()))
+    return objects
+
+
+def garbage(kind: str, whole: bool = True) -> TextPdf:
+    """A page whose words are set in a Type 3 font with a garbage map (:data:`GARBAGE_MAPS`):
+    every element (``whole``), or only Text 0 on an otherwise good page."""
+    spec = small_page()
+    truth, boxes = _truth(spec)
+    fonts = _type3(kind, 4)
+    runs = []
+    for run in _printed_runs(spec):
+        inside = _run_in(run, next(b for b in displayed_page(spec).boxes if b.n == 0
+                                   and b.category == "Text"))
+        if whole or inside:
+            ascii_text = run.text.encode("ascii", "replace").decode()
+            run = replace(run, font="F3", text=_pdf_str(ascii_text))
+        runs.append(run)
+    page = Page(spec, tuple(runs), fonts=(("F3", 4),))
+    level = "none" if whole else "trusted"
+    return TextPdf(write([page], fonts), level, truth, boxes, extra={"garbage": ("Text", 0)})
+
+
+def formulas() -> TextPdf:
+    """A formula-heavy page: a title, a paragraph and eight formulas, each printed as a
+    Helvetica part and a Symbol part (Greek letters), as a typeset equation's text layer is."""
+    width, height = 612.0, 792.0
+    boxes = [Box("Title", 0, 72, 72, 540, 104), Box("Text", 0, 72, 116, 540, 150)]
+    boxes += [Box("Formula", n, 150, 170 + 60 * n, 460, 200 + 60 * n) for n in range(8)]
+    spec = PageSpec(width, height, tuple(boxes))
+    truth, shown = _truth(spec)
+    runs = [r for r in _printed_runs(spec) if not r.text.startswith("x")]
+    for b in boxes[2:]:
+        head = f"x{b.n} ="
+        first = box_runs(b, [head])[0]
+        runs.append(first)
+        runs.append(replace(first, text="a + b", font="F4",
+                            x=first.x + text_width(head + " ", first.size)))
+        truth[(b.category, b.n)] = f"x{b.n} = \u03b1 + \u03b2"
+    symbol = b"<< /Type /Font /Subtype /Type1 /BaseFont /Symbol >>"
+    page = Page(spec, tuple(runs), fonts=(("F4", 4),))
+    return TextPdf(write([page], [symbol]), "trusted", truth, shown)
+
+
+KINDS = {
+    "good": good,
+    "typography": typography,
+    "scan": scan,
+    "ocr_good": lambda: ocr_scan(True),
+    "ocr_wrong": lambda: ocr_scan(False),
+    "garbage_private": lambda: garbage("private"),
+    "garbage_repeat": lambda: garbage("repeat"),
+    "garbage_scripts": lambda: garbage("scripts"),
+    "garbage_unmapped": lambda: garbage("unmapped"),
+    "garbage_one_element": lambda: garbage("private", whole=False),
+    "pasted": pasted,
+    "rotate_90": lambda: good(90),
+    "hidden": hidden,
+    "formulas": formulas,
+}

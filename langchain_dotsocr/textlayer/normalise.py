@@ -5,7 +5,9 @@
   full-width Latin, half-width katakana, superscripts (``¹``) and CJK compatibility ideographs
   into other characters than the page prints, so those stay as written.
 - Soft hyphens, zero-width characters and control characters are dropped: they are not printed
-  (a soft hyphen shows only where a line breaks, and :mod:`.lines` joins such a break).
+  (a soft hyphen shows only where a line breaks, and :mod:`.lines` joins such a break). PDFium
+  reports a hyphen at a line's end as U+0002 whether it was a soft one or not: it becomes
+  ``-`` and :mod:`.lines` decides by the word whether the break joins it.
 - Quotes, dashes and every other character stay as printed (curly quotes are not straightened).
 - Runs of white space become one space, as the model writes text.
 """
@@ -25,6 +27,9 @@ _EXPAND = frozenset(
     + [chr(c) for c in range(0x2000, 0x200B)]
 )
 SOFT_HYPHEN = "\u00ad"
+# PDFium reports a hyphen that ends a line, printed or soft, as U+0002: read as the hyphen it
+# prints, and :mod:`.lines` decides whether it joins a word or stays.
+LINE_END_HYPHEN = "\x02"
 # Not printed: soft hyphen, zero-width space/joiners, word joiner, BOM, bidi controls.
 _DROP = frozenset(
     [SOFT_HYPHEN, "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
@@ -42,6 +47,8 @@ def is_control(ch: str) -> bool:
 
 def reader_char(ch: str) -> str:
     """One layer character as a reader reads it: expanded, dropped ("") or as is."""
+    if ch == LINE_END_HYPHEN:
+        return "-"
     if ch in _DROP or is_control(ch):
         return ""
     if ch in _EXPAND:

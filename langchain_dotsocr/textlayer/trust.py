@@ -42,7 +42,7 @@ from typing import Literal
 from .chars import Box, Char, PageText
 from .ink import Ink, close
 from .lines import words
-from .normalise import is_control
+from .normalise import LINE_END_HYPHEN, is_control
 
 # A font with more than a tenth of its characters garbage is a broken map, not a stray symbol
 # (a Word document's bullets, U+F0B7, are one character in hundreds).
@@ -77,10 +77,14 @@ class Trust:
 
 
 def is_garbage(ch: str) -> bool:
-    """A code point no reader reads: private use, U+FFFD, controls."""
+    """A code point no reader reads: private use, U+FFFD, controls (not PDFium's mark of a
+    hyphen at a line end)."""
     cp = ord(ch)
     return (
-        0xE000 <= cp <= 0xF8FF or cp >= 0xF0000 or ch == "\ufffd" or is_control(ch)
+        0xE000 <= cp <= 0xF8FF
+        or cp >= 0xF0000
+        or ch == "\ufffd"
+        or (is_control(ch) and ch != LINE_END_HYPHEN)
     )
 
 
@@ -121,7 +125,8 @@ def _bad_fonts(chars: Sequence[Char]) -> dict[str, str]:
         elif font_words and mixed > FONT_GARBAGE * len(font_words):
             bad[font] = f"{mixed * 100 // len(font_words)}% of its words mix scripts"
         elif len(letters) >= _REPEAT_MIN and len(set(letters)) <= _REPEAT_CODES:
-            bad[font] = f"{len(letters)} letters map to {len(set(letters))} codes"
+            codes = len(set(letters))
+            bad[font] = f"{len(letters)} letters map to {codes} code{'s' * (codes > 1)}"
     return bad
 
 
