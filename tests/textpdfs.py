@@ -559,6 +559,42 @@ def formulas() -> TextPdf:
     return TextPdf(write([page], [symbol]), "trusted", truth, shown)
 
 
+def wrap(text: str, width: float, size: float) -> list[str]:
+    """``text`` broken into lines of at most ``width`` points in Helvetica at ``size``."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(lines[-1] + " " + word, size) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def dense_text(columns: int = 2, per_column: int = 15, size: float = 8.0) -> TextPdf:
+    """A dense born-digital page: ``columns`` columns of paragraphs (Text n >= 64, the scene's
+    long sentences) of several lines each, ~4,000 characters, as a journal page has."""
+    width, height, margin, gutter = 612.0, 792.0, 36.0, 24.0
+    column_width = (width - 2 * margin - (columns - 1) * gutter) / columns
+    pitch = (height - 2 * margin - 40) / per_column
+    boxes = [Box("Title", 0, margin, margin, width - margin, margin + 30)]
+    runs: list[Run] = []
+    for k in range(columns * per_column):
+        n = 64 + k
+        c, row = divmod(k, per_column)
+        x0 = margin + c * (column_width + gutter)
+        y0 = margin + 40 + row * pitch
+        text = element_text("Text", n) or ""
+        lines = wrap(text, column_width - 2 * _MARGIN, size)
+        y1 = y0 + 2 * _MARGIN + LINE_PITCH * size * len(lines)
+        box = Box("Text", n, x0, y0, x0 + column_width, round(y1, 2))
+        boxes.append(box)
+        runs += [replace(r, colour=ink_colour(box)) for r in box_runs(box, lines, size)]
+    spec = PageSpec(width, height, tuple(boxes))
+    runs += [replace(r, colour=ink_colour(boxes[0])) for r in element_runs(boxes[0])]
+    truth, shown = _truth(spec)
+    return TextPdf(write([Page(spec, tuple(runs))]), "trusted", truth, shown)
+
+
 KINDS = {
     "good": good,
     "typography": typography,
@@ -574,4 +610,5 @@ KINDS = {
     "rotate_90": lambda: good(90),
     "hidden": hidden,
     "formulas": formulas,
+    "dense": dense_text,
 }

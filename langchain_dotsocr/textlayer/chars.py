@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pypdfium2.raw as pdfium_c
 
@@ -21,20 +21,21 @@ Box = tuple[float, float, float, float]
 _INVISIBLE_MODES = frozenset({3, 7})
 
 
-@dataclass(frozen=True)
-class Char:
-    """One character of the layer: ``text`` (one code point), its loose box (the font's
-    ascent to descent, wide enough to hold the glyph's ink), the font's size and name."""
+class Char(NamedTuple):
+    """One printed character of the layer: ``text`` (one code point, never white space), its
+    loose box (the font's ascent to descent, wide enough to hold the glyph's ink), its font's
+    name, and whether the file has a space (or line break) before it. A tuple: a dense page
+    has thousands of these, and reading the layer must stay cheap next to rendering."""
 
     text: str
     box: Box
-    size: float
     font: str
     unmapped: bool  # the font has no Unicode for this glyph (PDFium's map error)
     invisible: bool  # render mode 3 or 7: nothing is painted
     fill: tuple[int, int, int]  # RGB the glyph is filled with
     over_image: bool  # an image painted before the glyph lies under its centre
     under_image: bool  # an image painted after the glyph covers its centre
+    space_before: bool  # white space (the file's or PDFium's) comes before it
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -116,6 +117,19 @@ class _ObjectFacts:
     invisible: bool
     font: str
     order: int | None
+    fill: tuple[int, int, int]
+
+
+def _facts(textpage: Any, index: int, obj: Any, order: int | None) -> _ObjectFacts:
+    """What a text object says of all its characters: render mode, font, fill colour."""
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    fill = (0, 0, 0)
+    if obj and pdfium_c.FPDFPageObj_GetFillColor(
+        obj, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a)
+    ):
+        fill = (r.value, g.value, b.value)
+    mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj) if obj else 0
+    return _ObjectFacts(mode in _INVISIBLE_MODES, _font_name(textpage, index), order, fill)
 
 
 @dataclass(frozen=True)
@@ -140,37 +154,48 @@ def _image_share(frame: Frame, images: list[_Image]) -> float:
     return min(1.0, area / page)
 
 
+def _all_text(textpage: Any) -> list[str]:
+    """Every character's code point by index. One FPDFText_GetText call where the page's text
+    is all in the BMP (one UTF-16 unit per index; it writes PDFium's line-end hyphen, U+0002,
+    as U+FFFE); character by character where a surrogate shows an index taking two units."""
+    count = pdfium_c.FPDFText_CountChars(textpage)
+    if count <= 0:
+        return []
+    buffer = (ctypes.c_ushort * (count + 1))()
+    pdfium_c.FPDFText_GetText(textpage, 0, count, buffer)
+    units = buffer[:count]
+    if any(0xD800 <= u <= 0xDFFF for u in units):
+        codes = [pdfium_c.FPDFText_GetUnicode(textpage, i) for i in range(count)]
+        return [chr(c) if 0 <= c <= 0x10FFFF else "\ufffd" for c in codes]
+    return ["\x02" if u == 0xFFFE else chr(u) for u in units]
+
+
 def read_chars(page: Any) -> PageText:
-    """Every character PDFium finds on ``page`` (a ``pypdfium2.PdfPage``), in its order,
-    without the spaces and line breaks PDFium makes up between them."""
+    """Every printed character PDFium finds on ``page`` (a ``pypdfium2.PdfPage``), in its
+    order; white space becomes :attr:`Char.space_before` of the character after it."""
     frame = page_frame(page)
     order, images = _images(page)
     textpage = page.get_textpage()
     try:
         tp = textpage.raw
         rect = pdfium_c.FS_RECTF()
-        r, g, b, a = (ctypes.c_uint() for _ in range(4))
+        rect_ref = ctypes.byref(rect)
         facts: dict[int, _ObjectFacts] = {}
         chars: list[Char] = []
-        for i in range(pdfium_c.FPDFText_CountChars(tp)):
-            if pdfium_c.FPDFText_IsGenerated(tp, i) == 1:
+        space = False
+        for i, text in enumerate(_all_text(tp)):
+            # White space, the file's or made up by PDFium (only ever spaces and line breaks),
+            # is kept as a mark on the next character: its box says nothing.
+            if text.isspace():
+                space = True
                 continue
-            code = pdfium_c.FPDFText_GetUnicode(tp, i)
-            if not pdfium_c.FPDFText_GetLooseCharBox(tp, i, ctypes.byref(rect)):
+            if not pdfium_c.FPDFText_GetLooseCharBox(tp, i, rect_ref):
                 continue
             obj = pdfium_c.FPDFText_GetTextObject(tp, i)
             key = ctypes.cast(obj, ctypes.c_void_p).value or 0
             fact = facts.get(key)
             if fact is None:
-                mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj) if obj else 0
-                fact = _ObjectFacts(mode in _INVISIBLE_MODES, _font_name(tp, i), order.get(key))
-                facts[key] = fact
-            if pdfium_c.FPDFText_GetFillColor(
-                tp, i, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a)
-            ):
-                fill = (r.value, g.value, b.value)
-            else:
-                fill = (0, 0, 0)
+                fact = facts[key] = _facts(tp, i, obj, order.get(key))
             cx, cy = (rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2
             below = above = False
             for im in images:
@@ -183,17 +208,18 @@ def read_chars(page: Any) -> PageText:
                         below = True
             chars.append(
                 Char(
-                    text=chr(code) if 0 <= code <= 0x10FFFF else "\ufffd",
-                    box=frame.box(rect.left, rect.bottom, rect.right, rect.top),
-                    size=pdfium_c.FPDFText_GetFontSize(tp, i),
-                    font=fact.font,
-                    unmapped=pdfium_c.FPDFText_HasUnicodeMapError(tp, i) == 1,
-                    invisible=fact.invisible,
-                    fill=fill,
-                    over_image=below,
-                    under_image=above,
+                    text,
+                    frame.box(rect.left, rect.bottom, rect.right, rect.top),
+                    fact.font,
+                    pdfium_c.FPDFText_HasUnicodeMapError(tp, i) == 1,
+                    fact.invisible,
+                    fact.fill,
+                    below,
+                    above,
+                    space,
                 )
             )
+            space = False
         return PageText(frame, tuple(chars), _image_share(frame, images))
     finally:
         textpage.close()

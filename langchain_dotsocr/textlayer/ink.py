@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from PIL import Image, ImageChops, ImageDraw
 
@@ -54,21 +55,14 @@ class Ink:
             if x1 > x0 and y1 > y0:
                 draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=255)
 
-    def background(self, box: Box) -> tuple[int, int, int] | None:
-        """The commonest colour inside ``box``; None outside the image."""
+    def hides(self, box: Box, fill: tuple[int, int, int]) -> bool:
+        """Whether glyphs filled with ``fill`` in ``box`` show nothing: every pixel of the
+        box is too close to ``fill`` to tell apart (white on white, a box's colour on it)."""
         x0, y0, x1, y1 = self.pixels(box)
         if x1 <= x0 or y1 <= y0:
-            return None
-        return _commonest(self.rgb.crop((x0, y0, x1, y1)))
-
-    def hides(self, box: Box, fill: tuple[int, int, int]) -> bool:
-        """Whether a glyph filled with ``fill`` in ``box`` shows nothing: the box is one plain
-        colour (no ink in it) and ``fill`` is too close to it to tell apart."""
-        ground = self.background(box)
-        if ground is None or not close(fill, ground):
             return False
-        x0, y0, x1, y1 = self.pixels(box)
-        return _ink(self.rgb.crop((x0, y0, x1, y1)), ground).histogram()[255] == 0
+        extrema = cast(tuple[tuple[int, int], ...], self.rgb.crop((x0, y0, x1, y1)).getextrema())
+        return all(close(span, (f, f)) for span, f in zip(extrema, fill, strict=True))
 
     def share(self, box: Box) -> float:
         """The share of the ink inside ``box`` that covered pixels hold; 0 without ink."""

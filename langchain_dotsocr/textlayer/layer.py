@@ -49,7 +49,7 @@ class PageLayer:
         layer holds, near 0 for a scan pasted into the page or a picture. Without the rendered
         page: 1.0 when any glyph lies in the box, else 0.0."""
         if self.ink is None:
-            return 1.0 if any(not c.text.isspace() for c in self._in(box)) else 0.0
+            return 1.0 if self._in(box) else 0.0
         return self.ink.share(box)
 
 

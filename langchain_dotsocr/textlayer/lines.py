@@ -2,8 +2,9 @@
 
 1. Lines: characters whose vertical centres fall inside one another's boxes share a line; a
    line reads left to right.
-2. Words: a line breaks into words at space characters and at gaps wider than
-   :data:`WORD_GAP` of the line's height (PDFs often position words without a space).
+2. Words: a line breaks into words where the file has white space between two characters
+   that follow each other, and at gaps wider than :data:`WORD_GAP` of the line's height (PDFs
+   often position words without a space).
 3. Blocks: a recursive cut, as a reader's eye does it: at the widest vertical gap (a gutter)
    at least :data:`COLUMN_GAP` line heights wide across all the words, left before right; else at
    the widest blank band at least :data:`PARAGRAPH_GAP` line heights high, top before bottom.
@@ -73,19 +74,28 @@ def _word(run: Sequence[Char]) -> Word | None:
     return Word(text, _union([c.box for c in run]), run[-1].text == SOFT_HYPHEN)
 
 
+def chars_follow(a: Char, b: Char, order: dict[int, int]) -> bool:
+    """Whether ``b`` comes right after ``a`` in the file's order."""
+    return order.get(id(b), -1) == order.get(id(a), -2) + 1
+
+
 def words(chars: Sequence[Char]) -> list[Word]:
     """The words of ``chars``, line by line (not yet in reading order across columns)."""
     out: list[Word] = []
+    order = {id(c): k for k, c in enumerate(chars)}
     for line in _lines(chars):
         height = statistics.median(c.box[3] - c.box[1] for c in line)
         runs: list[list[Char]] = [[]]
+        previous: Char | None = None
         for ch in line:
-            if runs[-1] and ch.box[0] - runs[-1][-1].box[2] > WORD_GAP * height:
+            if runs[-1] and previous is not None and (
+                ch.box[0] - previous.box[2] > WORD_GAP * height
+                # The file's space counts where the characters follow in the file's order too.
+                or (ch.space_before and chars_follow(previous, ch, order))
+            ):
                 runs.append([])
-            if ch.text.isspace() or reader_char(ch.text) == " ":
-                runs.append([])
-            else:
-                runs[-1].append(ch)
+            runs[-1].append(ch)
+            previous = ch
         out += [w for run in runs if run and (w := _word(run)) is not None]
     return out
 

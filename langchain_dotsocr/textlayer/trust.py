@@ -41,7 +41,6 @@ from typing import Literal
 
 from .chars import Box, Char, PageText
 from .ink import Ink, close
-from .lines import words
 from .normalise import LINE_END_HYPHEN, is_control
 
 # A font with more than a tenth of its characters garbage is a broken map, not a stray symbol
@@ -106,42 +105,74 @@ def _mixed(word: str) -> bool:
     return len(scripts) > 1
 
 
+def _runs(chars: Sequence[Char], words: bool) -> list[list[Char]]:
+    """Stretches of a line as the file writes them: characters in PDFium's order, broken at a
+    change of font or fill and where the next character is not next on the same line; with
+    ``words``, at white space too."""
+    runs: list[list[Char]] = []
+    run: list[Char] = []
+    for c in chars:
+        if run:
+            last = run[-1]
+            height = last.box[3] - last.box[1]
+            if (
+                (words and c.space_before)
+                or c.font != last.font
+                or c.fill != last.fill
+                or not last.box[1] <= c.centre[1] <= last.box[3]
+                or not -0.5 * height <= c.box[0] - last.box[2] <= height
+            ):
+                run = []
+        if not run:
+            runs.append(run)
+        run.append(c)
+    return runs
+
+
 def _bad_fonts(chars: Sequence[Char]) -> dict[str, str]:
     """Fonts whose map gives nonsense, each with why."""
     bad: dict[str, str] = {}
-    by_font: dict[str, list[Char]] = {}
-    for c in chars:
-        by_font.setdefault(c.font, []).append(c)
-    for font, members in by_font.items():
-        glyphs = [c for c in members if not c.text.isspace()]
-        if not glyphs:
-            continue
+    by_font: dict[str, list[list[Char]]] = {}
+    for run in _runs(chars, words=True):
+        by_font.setdefault(run[0].font, []).append(run)
+    for font, font_runs in by_font.items():
+        glyphs = [c for run in font_runs for c in run]
         garbage = sum(c.unmapped or is_garbage(c.text) for c in glyphs)
-        font_words = [w.text for w in words(glyphs)]
-        mixed = sum(_mixed(w) for w in font_words)
+        mixed = sum(_mixed("".join(c.text for c in run)) for run in font_runs)
         letters = [c.text for c in glyphs if c.text.isalpha()]
         if garbage > FONT_GARBAGE * len(glyphs):
             bad[font] = f"{garbage * 100 // len(glyphs)}% of its characters have no readable code"
-        elif font_words and mixed > FONT_GARBAGE * len(font_words):
-            bad[font] = f"{mixed * 100 // len(font_words)}% of its words mix scripts"
+        elif mixed > FONT_GARBAGE * len(font_runs):
+            bad[font] = f"{mixed * 100 // len(font_runs)}% of its words mix scripts"
         elif len(letters) >= _REPEAT_MIN and len(set(letters)) <= _REPEAT_CODES:
             codes = len(set(letters))
             bad[font] = f"{len(letters)} letters map to {codes} code{'s' * (codes > 1)}"
     return bad
 
 
-def _hidden(c: Char, size: tuple[float, float], ink: Ink | None) -> str | None:
-    """Why nobody sees ``c``, or None."""
-    x, y = c.centre
-    if not (0 <= x <= size[0] and 0 <= y <= size[1]):
-        return "outside the crop box"
-    if c.invisible:
-        return "invisible (render mode 3)"
-    if c.under_image:
-        return "under an image"
-    if ink.hides(c.box, c.fill) if ink is not None else close(c.fill, (255, 255, 255)):
-        return "the colour of the page under it"
-    return None
+def _hidden(chars: Sequence[Char], size: tuple[float, float], ink: Ink | None) -> dict[int, str]:
+    """Why nobody sees each hidden glyph of ``chars``, by ``id``. The colour test is made per
+    stretch of a line (:func:`_runs`): one look at the pixels under its box."""
+    hidden: dict[int, str] = {}
+    for run in _runs(chars, words=False):
+        painted = []
+        for c in run:
+            x, y = c.centre
+            if not (0 <= x <= size[0] and 0 <= y <= size[1]):
+                hidden[id(c)] = "outside the crop box"
+            elif c.invisible:
+                hidden[id(c)] = "invisible (render mode 3)"
+            elif c.under_image:
+                hidden[id(c)] = "under an image"
+            else:
+                painted.append(c)
+        if not painted:
+            continue
+        fill = painted[0].fill
+        box = box_of(painted)
+        if ink.hides(box, fill) if ink is not None else close(fill, (255, 255, 255)):
+            hidden.update((id(c), "the colour of the page under it") for c in painted)
+    return hidden
 
 
 @dataclass(frozen=True)
@@ -153,29 +184,29 @@ class Verdict:
 def judge(page: PageText, ink: Ink | None) -> Verdict:
     """The verdict on a page's text; ``ink`` from the rendered page."""
     chars, size = page.chars, page.frame.size
-    glyphs = [c for c in chars if not c.text.isspace()]
+    glyphs = chars
     if not glyphs:
         return Verdict(Trust("none", "no text layer", 0), ())
-    hidden = {id(c): why for c in glyphs if (why := _hidden(c, size, ink)) is not None}
+    hidden = _hidden(chars, size, ink)
     visible = [c for c in chars if id(c) not in hidden]
     bad_fonts = _bad_fonts(visible)
     trusted = tuple(
         c for c in visible
         if c.font not in bad_fonts and not c.unmapped and not is_garbage(c.text)
     )
-    trusted_glyphs = sum(not c.text.isspace() for c in trusted)
+    trusted_glyphs = len(trusted)
     ocr = tuple(
         c for c in chars
         if c.invisible and c.over_image and hidden.get(id(c), "").startswith("invisible")
     )
-    ocr_glyphs = sum(not c.text.isspace() for c in ocr)
+    ocr_glyphs = len(ocr)
     if ocr_glyphs > trusted_glyphs:
         return Verdict(
             Trust("check", "the text is invisible (render mode 3) over an image: an OCR layer,"
                   " to be checked against the model's reading", ocr_glyphs),
             ocr,
         )
-    visible_glyphs = [c for c in visible if not c.text.isspace()]
+    visible_glyphs = visible
     if trusted_glyphs == 0:
         if not visible_glyphs:
             why = Counter(hidden.values()).most_common(1)[0][0]
@@ -195,7 +226,7 @@ def judge(page: PageText, ink: Ink | None) -> Verdict:
         )
     notes = [f"{trusted_glyphs} characters"]
     if ink is not None:
-        ink.cover(c.box for c in trusted)
+        ink.cover(box_of(run) for run in _runs(trusted, words=False))
     for why, count in Counter(hidden.values()).most_common():
         notes.append(f"{count} not trusted: {why}")
     if untrusted:
