@@ -139,6 +139,7 @@ def test_every_kind_gets_its_verdict_and_each_box_the_readers_text(kind: str) ->
         want = "" if t.level == "none" or key in (t.extra.get("pasted"), t.extra.get(
             "garbage")) else held[key]
         assert layer.text_in(box) == want, key
+    assert t.reason in layer.trust.reason
     everything = layer.text_in((-500.0, -500.0, 2000.0, 2000.0))
     for word in t.never:
         assert word not in everything
@@ -151,6 +152,7 @@ def test_typography_reads_as_a_reader_reads() -> None:
     assert "first flow" in text0 and "\ufb01" not in text0  # ligatures expanded
     assert "\u201cquoted\u201d" in text0  # curly quotes as printed
     assert "information" in text0 and "state-of-the-art" in text0
+    assert "well-known work" in text0  # the page writes "well-known" whole in Text 1
     text1 = layer.text_in(t.boxes[("Text", 1)])
     assert "It\u2019s a cooperative, hyphenated" in text1  # soft hyphens gone, word joined
     assert "10-12" in text1 and "Anglo-Saxon" in text1  # real hyphens kept

@@ -373,6 +373,19 @@ def replace_text(spec: PageSpec, runs: Sequence[Run], words: dict[str, str]) -> 
     return out
 
 
+def stamped_scan() -> TextPdf:
+    """A scan whose only layer text is a stamped page header and number (visible, over the
+    image): too little text for the page to be read from the layer."""
+    spec = small_page()
+    truth, boxes = _truth(spec)
+    printed = _printed_runs(spec)
+    shown = {(b.category, b.n): b for b in displayed_page(spec).boxes}
+    stamps = tuple(r for r in printed if any(
+        _run_in(r, shown[k]) for k in (("Page-footer", 0), ("Page-header", 0))))
+    page = Page(spec, stamps, scan=True, printed=printed)
+    return TextPdf(write([page]), "none", truth, boxes, reason="too little text")
+
+
 # What a poor OCR engine reads instead of the printed words.
 _MISREAD = {"Text block": "Tcxt blnck", "Item": "ltem 7", "Section": "Secti0n",
             "caption": "capti", "Footnote": "F00tn", "Header": "Hcad", "Title": "Tit1e"}
@@ -414,14 +427,16 @@ def _run_in(run: Run, box: Box) -> bool:
 def typography() -> TextPdf:
     """Ligatures (fi, fl glyphs), words hyphenated at line ends (a plain hyphen, a soft hyphen
     PDFium reports as U+0002), real hyphens at line ends (a compound, a number range, before a
-    capital), a soft hyphen inside a line, curly quotes and apostrophes."""
+    capital, a compound the page also writes whole: ``well-known``), a soft hyphen inside a
+    line, curly quotes and apostrophes."""
     spec = small_page()
     truth, boxes = _truth(spec)
     runs = _with(truth, list(_printed_runs(spec)), spec, {
         ("Text", 0): (
             ["The \ufb01rst \ufb02ow of \u201cquoted\u201d text, with infor-",
-             "mation on state-of-the-", "art work."],
-            "The first flow of \u201cquoted\u201d text, with information on state-of-the-art work.",
+             "mation on state-of-the-", "art, well-", "known work."],
+            "The first flow of \u201cquoted\u201d text, with information on state-of-the-art, "
+            "well-known work.",
         ),
         ("Text", 1): (
             ["It\u2019s a co\u00adoperative, hy\u00ad", "phenated line", "and a well-known",
@@ -599,6 +614,7 @@ KINDS = {
     "good": good,
     "typography": typography,
     "scan": scan,
+    "stamped_scan": stamped_scan,
     "ocr_good": lambda: ocr_scan(True),
     "ocr_wrong": lambda: ocr_scan(False),
     "garbage_private": lambda: garbage("private"),

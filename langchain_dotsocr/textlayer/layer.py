@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from PIL import Image
 
 from .chars import Box, Char, read_chars
 from .ink import Ink
-from .lines import Word, reading_text, reading_words
+from .lines import Word, compounds, reading_text, reading_words, words
 from .trust import Trust, judge
 
 
@@ -38,7 +39,13 @@ class PageLayer:
         """The reader's text of the characters whose centre lies in ``box`` (page units, the
         frame of Document bboxes): paragraphs and columns in reading order, normalised (see
         :mod:`langchain_dotsocr.textlayer.lines` and ``.normalise``); ``""`` when none."""
-        return reading_text(self._in(box))
+        inside = self._in(box)
+        return reading_text(inside, self._compounds) if inside else ""
+
+    @cached_property
+    def _compounds(self) -> frozenset[str]:
+        """The page's hyphenated words written whole (for hyphens at line ends)."""
+        return compounds(words(self.chars))
 
     def words_in(self, box: Box) -> list[Word]:
         """The words whose characters' centres lie in ``box``, in reading order, with boxes."""

@@ -12,9 +12,11 @@
 4. Text: a line's words joined by one space; a paragraph's lines joined by one space, as the
    model writes a paragraph, except that a break after a soft hyphen, or after a hyphen that
    ends a plain word with a lower-case letter next, joins the word (``infor-`` + ``mation``);
-   a hyphen after a compound (``state-of-the-`` + ``art``), a number, or before a capital stays
-   and the parts are joined without a space; CJK lines are joined without a space. Blocks are
-   separated by a blank line (``"\\n\\n"``), as the model separates paragraphs.
+   a hyphen after a compound (``state-of-the-`` + ``art``), a number, before a capital, or in
+   a compound the page writes whole elsewhere (``well-`` + ``known`` where ``well-known``
+   appears inside a line) stays and the parts are joined without a space; CJK lines are
+   joined without a space. Blocks are separated by a blank line (``"\\n\\n"``), as the model
+   separates paragraphs.
 """
 
 from __future__ import annotations
@@ -139,15 +141,31 @@ def _cjk(ch: str) -> bool:
     )
 
 
-def _join(text: str, last: Word, nxt: str) -> str:
-    """``text`` (ending in the word ``last``) and the next line's text, as a reader joins them."""
+_EDGE_PUNCTUATION = ".,;:!?()[]{}\"'\u201c\u201d\u2018\u2019"
+
+
+def compounds(items: Sequence[Word]) -> frozenset[str]:
+    """The hyphenated words written whole inside a line (``well-known``), lower case: the
+    evidence that a hyphen at a line end before the same word is a real one."""
+    out = set()
+    for w in items:
+        core = w.text.strip(_EDGE_PUNCTUATION)
+        if any(h in core[1:-1] for h in _HYPHENS):
+            out.add(core.lower())
+    return frozenset(out)
+
+
+def _join(text: str, last: Word, nxt: str, known: frozenset[str] = frozenset()) -> str:
+    """``text`` (ending in the word ``last``) and the next line's text, as a reader joins them;
+    ``known``: the page's :func:`compounds`."""
     if not nxt:
         return text
     if last.soft_end:
         return text + nxt
     if text.endswith(_HYPHENS) and len(last.text) > 1:
         stem = last.text[:-1]
-        if stem.isalpha() and nxt[0].islower():
+        whole = (last.text + nxt.split(" ", 1)[0]).strip(_EDGE_PUNCTUATION).lower()
+        if stem.isalpha() and nxt[0].islower() and whole not in known:
             return text[:-1] + nxt
         return text + nxt
     if _cjk(text[-1]) or _cjk(nxt[0]):
@@ -155,13 +173,13 @@ def _join(text: str, last: Word, nxt: str) -> str:
     return text + " " + nxt
 
 
-def block_text(block: list[Word]) -> str:
-    """A paragraph's text: its lines joined as the module says."""
+def block_text(block: list[Word], known: frozenset[str] = frozenset()) -> str:
+    """A paragraph's text: its lines joined as the module says (``known``: compounds)."""
     text = ""
     last: Word | None = None
     for row in _line_words(block):
         line = " ".join(w.text for w in row)
-        text = line if last is None else _join(text, last, line)
+        text = line if last is None else _join(text, last, line, known)
         last = row[-1]
     return text
 
@@ -171,6 +189,7 @@ def reading_words(chars: Sequence[Char]) -> list[list[Word]]:
     return [[w for row in _line_words(b) for w in row] for b in _cut(words(chars))]
 
 
-def reading_text(chars: Sequence[Char]) -> str:
-    """The reader's text of ``chars``: blocks in reading order, separated by a blank line."""
-    return "\n\n".join(t for t in (block_text(b) for b in _cut(words(chars))) if t)
+def reading_text(chars: Sequence[Char], known: frozenset[str] = frozenset()) -> str:
+    """The reader's text of ``chars``: blocks in reading order, separated by a blank line;
+    ``known``: the page's :func:`compounds`."""
+    return "\n\n".join(t for t in (block_text(b, known) for b in _cut(words(chars))) if t)

@@ -101,6 +101,8 @@ def _script(ch: str) -> str | None:
 
 def _mixed(word: str) -> bool:
     """A word whose letters come from more than one script (Latin with a Cyrillic letter)."""
+    if word.isascii():
+        return False
     scripts = {s for s in map(_script, word) if s is not None}
     return len(scripts) > 1
 
@@ -111,21 +113,24 @@ def _runs(chars: Sequence[Char], words: bool) -> list[list[Char]]:
     ``words``, at white space too."""
     runs: list[list[Char]] = []
     run: list[Char] = []
+    last: Char | None = None
     for c in chars:
-        if run:
-            last = run[-1]
-            height = last.box[3] - last.box[1]
+        if last is not None:
+            top, bottom = last.box[1], last.box[3]
+            gap = c.box[0] - last.box[2]
+            height = bottom - top
             if (
                 (words and c.space_before)
                 or c.font != last.font
                 or c.fill != last.fill
-                or not last.box[1] <= c.centre[1] <= last.box[3]
-                or not -0.5 * height <= c.box[0] - last.box[2] <= height
+                or not top <= (c.box[1] + c.box[3]) / 2 <= bottom
+                or not -0.5 * height <= gap <= height
             ):
                 run = []
         if not run:
             runs.append(run)
         run.append(c)
+        last = c
     return runs
 
 
