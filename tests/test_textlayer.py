@@ -11,6 +11,9 @@ import pytest
 from PIL import Image
 
 from langchain_dotsocr.textlayer import PageLayer, agrees, read_layer, sample_boxes
+from langchain_dotsocr.textlayer.chars import Char, Frame, PageText
+from langchain_dotsocr.textlayer.lines import reading_text
+from langchain_dotsocr.textlayer.trust import judge
 from tests import textpdfs
 from tests.fakevllm.scene import element_text
 from tests.fakevllm.vision import detect
@@ -197,3 +200,62 @@ def test_without_the_image_share_is_presence_and_white_text_is_hidden() -> None:
     assert layer.share_in(t.boxes[("Text", 0)]) == 1.0
     assert layer.share_in(t.boxes[("Picture", 0)]) == 0.0
     assert "HIDDEN" not in layer.text_in((0.0, 0.0, 612.0, 792.0))
+
+
+# --- the rules on characters made by hand: scripts and layouts no Helvetica page can show ---
+
+
+def _line(text: str, x: float, y: float, size: float = 10.0, font: str = "F") -> list[Char]:
+    """Characters of ``text`` set from (x, y) (top of the line), 0.6 em each, spaces as marks."""
+    out, space = [], False
+    for ch in text:
+        if ch == " ":
+            space = True
+            x += 0.3 * size
+            continue
+        width = size if ord(ch) > 0x2E80 else 0.6 * size
+        out.append(Char(ch, (x, y, x + width, y + 1.2 * size), font, False, False, (0, 0, 0),
+                        False, False, space))
+        x += width
+        space = False
+    return out
+
+
+def _page(chars: list[Char]) -> PageText:
+    return PageText(Frame(0, 0, 612, 792, 0), tuple(chars), 0.0)
+
+
+@pytest.mark.parametrize("text", [
+    "Отчёт о продажах за третий квартал, в том числе по API и CRM системам",  # noqa: RUF001
+    "第三四半期の売上報告書、東京と大阪の支店について",
+    "Η αναφορά πωλήσεων του τρίτου τριμήνου με PDF και CSV",  # noqa: RUF001
+    "서울 지사의 3분기 매출 보고서",
+])
+def test_real_scripts_with_latin_words_are_trusted(text: str) -> None:
+    verdict = judge(_page(_line(text, 50, 100) + _line(text, 50, 120)), None)
+    assert verdict.trust.level == "trusted", verdict.trust.reason
+    assert reading_text(list(verdict.chars)).startswith(text.split(" ")[0])
+
+
+def test_latin_words_with_cyrillic_letters_are_a_broken_map() -> None:
+    # Latin words with Cyrillic look-alike letters in each, as a ToUnicode map gone wrong writes.
+    broken = "\u0422h\u0435 r\u0435port \u043ef th\u0435 qu\u0430rt\u0435r " * 3
+    verdict = judge(_page(_line(broken, 50, 100)), None)
+    assert verdict.trust.level == "none"
+    assert "mix scripts" in verdict.trust.reason
+
+
+def test_cjk_lines_join_without_a_space_and_full_width_stays() -> None:
+    chars = _line("東京の支店は", 50, 100) + _line("ＡＢＣ社です。", 50, 113)
+    assert reading_text(chars) == "東京の支店はＡＢＣ社です。"
+
+
+def test_columns_inside_a_box_are_read_one_after_the_other() -> None:
+    chars = (_line("left one", 50, 100) + _line("right one", 300, 100)
+             + _line("left two", 50, 113) + _line("right two", 300, 113))
+    assert reading_text(chars) == "left one left two\n\nright one right two"
+
+
+def test_words_without_spaces_are_split_by_their_gap_and_controls_dropped() -> None:
+    chars = _line("alpha", 50, 100) + _line("beta\x07", 50 + 5 * 6 + 4, 100)
+    assert reading_text(chars) == "alpha beta"
