@@ -259,3 +259,16 @@ def test_columns_inside_a_box_are_read_one_after_the_other() -> None:
 def test_words_without_spaces_are_split_by_their_gap_and_controls_dropped() -> None:
     chars = _line("alpha", 50, 100) + _line("beta\x07", 50 + 5 * 6 + 4, 100)
     assert reading_text(chars) == "alpha beta"
+
+
+def test_words_in_a_table_come_with_their_cells_boxes() -> None:
+    t = textpdfs.good()
+    layer = layer_of(t.pdf)
+    x0, y0, x1, y1 = t.boxes[("Table", 0)]
+    words = layer.words_in((x0, y0, x1, y1))
+    assert [w.text for w in words] == list(textpdfs.table_cells(0))
+    head, body = words
+    middle = (y0 + y1) / 2
+    assert y0 <= head.box[1] and head.box[3] <= middle  # the header cell's row
+    assert middle <= body.box[1] and body.box[3] <= y1
+    assert all(x0 <= w.box[0] and w.box[2] <= x1 for w in words)
