@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -12,11 +13,6 @@ from .chars import Box, Char, read_chars
 from .ink import Ink
 from .lines import Word, compounds, reading_text, reading_words, words
 from .trust import Trust, judge
-
-
-def _inside(c: Char, box: Box) -> bool:
-    x, y = c.centre
-    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
 @dataclass(frozen=True)
@@ -32,8 +28,22 @@ class PageLayer:
     chars: tuple[Char, ...] = field(repr=False)
     ink: Ink | None = field(default=None, repr=False, compare=False)
 
+    @cached_property
+    def _by_y(self) -> tuple[list[float], list[tuple[float, int, Char]]]:
+        """The characters by the height of their centre, with their x and their index in the
+        file's order: a box's characters are then found by bisection, not by a scan."""
+        rows = sorted(
+            ((c.box[1] + c.box[3]) / 2, (c.box[0] + c.box[2]) / 2, k, c)
+            for k, c in enumerate(self.chars)
+        )
+        return [r[0] for r in rows], [(r[1], r[2], r[3]) for r in rows]
+
     def _in(self, box: Box) -> list[Char]:
-        return [c for c in self.chars if _inside(c, box)]
+        """The characters whose centre lies in ``box``, in the file's order."""
+        ys, rows = self._by_y
+        lo, hi = bisect_left(ys, box[1]), bisect_right(ys, box[3])
+        found = [(k, c) for x, k, c in rows[lo:hi] if box[0] <= x <= box[2]]
+        return [c for _k, c in sorted(found, key=lambda kc: kc[0])]
 
     def text_in(self, box: Box) -> str:
         """The reader's text of the characters whose centre lies in ``box`` (page units, the
