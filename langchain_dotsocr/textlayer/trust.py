@@ -203,6 +203,7 @@ def judge(page: PageText, ink: Ink | None) -> Verdict:
     ocr = tuple(
         c for c in chars
         if c.invisible and c.over_image and hidden.get(id(c), "").startswith("invisible")
+        and not c.unmapped and not is_garbage(c.text)
     )
     ocr_glyphs = len(ocr)
     if ocr_glyphs > trusted_glyphs:
