@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
+from langchain_dotsocr.check.score import iou
 from langchain_dotsocr.documents import DocumentBuilder
 from langchain_dotsocr.identity import SourceId
 from langchain_dotsocr.layout import Element
@@ -222,14 +223,6 @@ def assemble(pages: Sequence[Sequence[Element]], name: str = "doc.pdf") -> list[
     return docs + builder.finish()
 
 
-def _iou(a: Sequence[float], b: Sequence[float]) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def _parts(doc: Document) -> list[tuple[int, list[float]]]:
     boxes = doc.metadata.get("page_boxes") or ""
     out = []
@@ -247,9 +240,9 @@ def tag_documents(truth: Truth, docs: Sequence[Document]) -> dict[str, list[str]
         for page, box in _parts(doc):
             best = max(
                 range(len(truth.pages[page])),
-                key=lambda k: _iou(truth.pages[page][k].bbox, box),
+                key=lambda k: iou(truth.pages[page][k].bbox, box),
             )
-            if _iou(truth.pages[page][best].bbox, box) >= 0.5:
+            if iou(truth.pages[page][best].bbox, box) >= 0.5:
                 tags.append(truth.tags[page][best])
         out[str(doc.id)] = tags
     return out
