@@ -23,9 +23,21 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.throughput import SLOTS, Server  # noqa: E402
 from langchain_dotsocr import DotsOCRLoader  # noqa: E402
-from tests.textpdfs import born_digital_pdf  # noqa: E402
+from tests.fakevllm.scene import displayed_page, sample_page  # noqa: E402
+from tests.textpdfs import Page, element_runs, write  # noqa: E402
 
 VARIANTS = ("off", "auto")
+FOCUSED = ("Table", "Formula")
+
+
+def born_digital_pdf(pages: int) -> tuple[bytes, int]:
+    """A PDF of the double's sample pages, each element's words printed in its box (a good
+    text layer), and how many tables and formulas it holds."""
+    specs = [sample_page(i % 64) for i in range(pages)]
+    shown = [displayed_page(s) for s in specs]
+    runs = [tuple(r for b in s.boxes for r in element_runs(b)) for s in shown]
+    focused = sum(1 for s in shown for b in s.boxes if b.category in FOCUSED)
+    return write([Page(s, r) for s, r in zip(specs, runs, strict=True)]), focused
 
 
 def one(data: bytes, text_layer: str) -> dict[str, float]:
