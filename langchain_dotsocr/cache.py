@@ -52,7 +52,13 @@ class PageCache:
             return PageResult(
                 PageInfo(source=source, **data["info"]),
                 elements=[
-                    Element(e["category"], e["text"], tuple(e["bbox"]), e["extraction"])
+                    Element(
+                        e["category"],
+                        e["text"],
+                        tuple(e["bbox"]),
+                        e["extraction"],
+                        e.get("text_source", "model"),
+                    )
                     for e in data["elements"]
                 ],
                 text=data["text"],

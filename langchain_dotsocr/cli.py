@@ -42,7 +42,7 @@ from .region import read_region
 from .settings import DotsOCROptions, DotsOCRSettings
 
 PROG = "dotsocr"
-SETTINGS = ("base_url", "api_key", "model", "dpi", "prompt_mode", "mode", "pages",
+SETTINGS = ("base_url", "api_key", "model", "dpi", "prompt_mode", "text_layer", "mode", "pages",
             "max_concurrency", "cache_dir", "image_format", "images", "chunk_size")
 
 PARSE_EXAMPLES = """examples:
@@ -50,6 +50,7 @@ PARSE_EXAMPLES = """examples:
   dotsocr parse report.pdf --mode chunk --chunk-size 256 -o chunks.jsonl
   dotsocr parse scans/ --format markdown -o markdown/
   dotsocr parse report.pdf --pages 0,2,5-7 --format layout -o layout/
+  dotsocr parse report.pdf --text-layer auto -o report.jsonl
   dotsocr parse report.pdf -o - | head -n 3
   dotsocr parse report.pdf --format markdown --images out/images -o out/
   dotsocr parse scans/ --base-url http://gpu-a:8000/v1 --base-url http://gpu-b:8000/v1 -o out.jsonl
@@ -164,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default 512)")
     parse.add_argument("--prompt-mode", choices=["layout_all", "layout_only", "ocr"],
                        help="the model's prompt (default layout_all)")
+    parse.add_argument("--text-layer", choices=["auto", "off"],
+                       help="auto: a PDF page's text from its own text layer where it is "
+                       "trusted, the layout from the model; off: the model reads every word "
+                       "(default off)")
     parse.add_argument("--pages", type=page_list, metavar="LIST",
                        help="0-based page indices and ranges, e.g. 0,2,5-7 (default: all)")
     parse.add_argument("--max-concurrency", type=int, metavar="N",

@@ -61,6 +61,8 @@ def answer_key(settings: DotsOCRSettings, model: str, geometry: Geometry) -> str
     parts |= {"model": model, "geometry": asdict(geometry)}
     if settings.ocr_pictures:  # the text inside pictures is read: part of the answer
         parts["ocr_pictures"] = True  # (only when on, so ids made without it stay as they were)
+    if settings.text_layer != "off":  # the text comes from the layer: another answer
+        parts["text_layer"] = settings.text_layer
     return _sha256(_numbers_as_floats(parts))
 
 

@@ -37,13 +37,15 @@ Box = tuple[float, float, float, float]
 class Cell:
     """One layout cell as the model gave it: box in pixels of the page image.
 
-    ``extraction`` says which request read it (see :mod:`.read`).
+    ``extraction`` says which request read it (see :mod:`.read`); ``text_source`` where its
+    text came from: ``"model"`` (the answer) or ``"layer"`` (the PDF's text layer).
     """
 
     category: str
     bbox: Box
     text: str | None
     extraction: str = "layout"
+    text_source: str = "model"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Element:
     text: str | None
     bbox: Box
     extraction: str = "layout"
+    text_source: str = "model"
 
 
 @dataclass
@@ -211,6 +214,7 @@ def to_elements(cells: list[Cell], page: PageInfo, width: int, height: int) -> l
             c.text,
             (x(c.bbox[0]), y(c.bbox[1]), x(c.bbox[2]), y(c.bbox[3])),
             c.extraction,
+            c.text_source,
         )
         for c in cells
     ]

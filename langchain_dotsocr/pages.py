@@ -75,6 +75,8 @@ class PageImage:
     info: PageInfo
     image: Image.Image
     whole: bool = True
+    # The PDF page's text layer (a textlayer.PageLayer), read beside the render when asked.
+    layer: Any = None
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,9 @@ class PageDocument(ABC):
         self.source = source
 
     @abstractmethod
-    def render(self, index: int, geometry: Geometry) -> PageImage:
-        """Render page ``index`` (0-based) sized for the model."""
+    def render(self, index: int, geometry: Geometry, *, layer: bool = False) -> PageImage:
+        """Render page ``index`` (0-based) sized for the model; with ``layer``, a PDF page's
+        text layer is read beside it (an image has none)."""
 
     @abstractmethod
     def crops(self, index: int, regions: Sequence[Region], dpi: float) -> list[Image.Image]:
@@ -240,7 +243,7 @@ class PdfPages(PageDocument):
             raise DocumentError(reason, source=self.source) from exc
 
     @_pdfium
-    def render(self, index: int, geometry: Geometry) -> PageImage:
+    def render(self, index: int, geometry: Geometry, *, layer: bool = False) -> PageImage:
         try:
             page = self._pdf[index]
             try:
@@ -258,13 +261,15 @@ class PdfPages(PageDocument):
                         max_pixels=geometry.max_pixels,
                     )
                 image = _render_exact(page, w, h)
+                text = _read_layer(page, image) if layer else None
             finally:
                 page.close()
             label = self._pdf.get_page_label(index)  # "" when the PDF defines no labels
         except pdfium.PdfiumError as exc:
             raise self._error(index, f"cannot render the page ({exc})") from exc
         natural = round(width * geometry.dpi / 72) * round(height * geometry.dpi / 72)
-        return self._finish(index, image, width, height, "pt", natural, geometry, label)
+        rendered = self._finish(index, image, width, height, "pt", natural, geometry, label)
+        return replace(rendered, layer=text) if text is not None else rendered
 
     @_pdfium
     def crops(self, index: int, regions: Sequence[Region], dpi: float) -> list[Image.Image]:
@@ -295,6 +300,17 @@ class PdfPages(PageDocument):
     @_pdfium
     def close(self) -> None:
         self._pdf.close()
+
+
+def _read_layer(page: Any, image: Image.Image) -> Any:
+    """The page's text layer (under the PDFium lock, as the render is); ``None`` when it cannot
+    be read: the page is then read by the model alone, as with ``text_layer="off"``."""
+    from .textlayer import read_layer  # the layer's package is loaded only when asked
+
+    try:
+        return read_layer(page, image)
+    except (pdfium.PdfiumError, ValueError):
+        return None
 
 
 def _pixel_box(region: Region, scale: float, width: int, height: int) -> tuple[int, int, int, int]:
@@ -443,7 +459,7 @@ class ImagePages(PageDocument):
             raise DocumentError(f"not a readable image ({exc})", source=source) from exc
         self.total = frames if kind == "TIFF" else 1
 
-    def render(self, index: int, geometry: Geometry) -> PageImage:
+    def render(self, index: int, geometry: Geometry, *, layer: bool = False) -> PageImage:
         try:
             with open_image(self._data) as frame:
                 frame.seek(index)

@@ -72,6 +72,10 @@ class SourceReport:
     pages_cached: int = 0
     pages_tiled: int = 0
     requests: int = 0
+    #: Pages whose text came from their text layer (``"layer"``: at least one element) or
+    #: from the model alone (``"model"``), and elements by where their text came from.
+    pages_by_text_source: dict[str, int] = field(default_factory=dict)
+    elements_by_text_source: dict[str, int] = field(default_factory=dict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     #: Elements by how they were read (``layout``, ``retried``, ``tiled``, ``grounded``, ...).
@@ -316,7 +320,7 @@ class Run:
         return _Source(name, document, SourceId.of_content(content_hash(data), self._answer))
 
     def _render_page(self, document: PageDocument, index: int, geometry: Geometry) -> PageImage:
-        page = document.render(index, geometry)
+        page = document.render(index, geometry, layer=self.settings.text_layer == "auto")
         if page.whole:  # a long page is kept at full resolution: nothing is downscaled
             self._warn_downscaled(page.info, geometry)
         return page
@@ -393,6 +397,11 @@ class Run:
             for element in item.elements:
                 way = element.extraction
                 report.extractions[way] = report.extractions.get(way, 0) + 1
+                by = report.elements_by_text_source
+                by[element.text_source] = by.get(element.text_source, 0) + 1
+            source = "layer" if any(e.text_source == "layer" for e in item.elements) else "model"
+            pages = report.pages_by_text_source
+            pages[source] = pages.get(source, 0) + 1
             yield from slot.builder.page(item)
             for failure in item.failures:  # what the page lacks: the read part is out first
                 info = item.info

@@ -17,6 +17,8 @@ Mode = Literal["element", "page", "single", "chunk"]
 #: A counter of tokens: the embedding model's, for chunk sizes.
 LengthFunction = Callable[[str], int]
 OnError = Literal["raise", "skip", "mark"]
+#: Where a PDF page's text comes from: its own text layer where trusted, or the model alone.
+TextLayer = Literal["auto", "off"]
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
 #: ``images="base64"`` puts crops in the metadata; any other string is a folder.
@@ -36,6 +38,9 @@ class DotsOCRSettings(BaseModel):
     ``chunk_size``, ``chunk_overlap``, ``min_chunk_size``, ``length_function`` and
     ``contextualize`` apply to ``mode="chunk"`` (see :class:`~langchain_dotsocr.DotsOCRChunker`);
     ``chunk_size`` counts the embedding model's tokens, ``max_tokens`` the dots.ocr answer's.
+    ``text_layer="auto"`` takes a PDF page's text from its own text layer where the layer is
+    trusted (the model gives the layout, tables and formulas); ``"off"`` has the model read
+    every word (images and scans without a layer are read so under either).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -50,6 +55,7 @@ class DotsOCRSettings(BaseModel):
     model: str | None = Field(default_factory=lambda: os.environ.get("DOTSOCR_MODEL") or None)
     max_model_len: int | None = Field(default=None, gt=0)
     prompt_mode: PromptMode = "layout_all"
+    text_layer: TextLayer = "off"
     mode: Mode = "element"
     dpi: float = Field(default=200, gt=0, le=1200)
     min_pixels: int = Field(default=MIN_PIXELS, gt=0)
@@ -161,6 +167,7 @@ class DotsOCROptions(TypedDict, total=False):
     model: str | None
     max_model_len: int | None
     prompt_mode: PromptMode
+    text_layer: TextLayer
     mode: Mode
     dpi: float
     min_pixels: int

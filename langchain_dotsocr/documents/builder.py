@@ -134,6 +134,7 @@ class DocumentBuilder:
             meta = replace(
                 self._where(where.info, where.label, item.category, item.id),
                 extraction=item.element.extraction,
+                text_source=item.element.text_source,
                 element_index=item.position,
                 parent_id=item.parent_id,
                 bbox=item.element.bbox,

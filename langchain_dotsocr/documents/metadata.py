@@ -29,6 +29,7 @@ KEYS: dict[Shape, tuple[str, ...]] = {
     "element": (
         *(_WHERE + _PAGE + _READ),
         "extraction",
+        "text_source",
         "category",
         "element_index",
         "element_id",
@@ -71,6 +72,7 @@ class Metadata:
     page_height: float = 0.0
     coordinate_unit: str = ""
     extraction: str = ""
+    text_source: str = ""
     error: str = ""
     error_type: str = ""
     element_index: int = -1

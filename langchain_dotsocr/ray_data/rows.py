@@ -187,7 +187,13 @@ def page_result(row: dict[str, Any]) -> PageResult:
     data = json.loads(row["result"])
     result = PageResult(page_info(row))
     result.elements = [
-        Element(e["category"], e["text"], tuple(e["bbox"]), e["extraction"])
+        Element(
+            e["category"],
+            e["text"],
+            tuple(e["bbox"]),
+            e["extraction"],
+            e.get("text_source", "model"),
+        )
         for e in data["elements"]
     ]
     result.text = data["text"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..crops import Figure
 from ..encode import EncodedImage, ImageFormat, encode_image
@@ -25,6 +26,7 @@ class Prepared:
     image: EncodedImage
     ink: Ink
     whole: bool = True
+    layer: Any = None  # the PDF page's text layer (a textlayer.PageLayer), when read
 
     @property
     def width(self) -> int:
@@ -42,7 +44,7 @@ def prepare(page: PageImage, fmt: ImageFormat = "png", quality: int = 90) -> Pre
     losslessly whatever the format asked.
     """
     encoded = encode_image(page.image, fmt if page.whole else "png", quality)
-    return Prepared(page.info, encoded, ink_map(page.image, COARSE), page.whole)
+    return Prepared(page.info, encoded, ink_map(page.image, COARSE), page.whole, page.layer)
 
 
 @dataclass

@@ -24,7 +24,11 @@ from .reading import Reading
 
 async def read_picture_texts(ctx: PageContext, reading: Reading) -> Reading:
     """``reading`` with the text inside each of its Picture cells, where there is some."""
-    pictures = [i for i, c in enumerate(reading.cells) if c.category == "Picture"]
+    pictures = [
+        i
+        for i, c in enumerate(reading.cells)
+        if c.category == "Picture" and c.text_source != "layer"  # the layer's text is read
+    ]
     if not pictures:
         return reading
     texts = await asyncio.gather(*(picture_text(ctx, reading.cells[i]) for i in pictures))

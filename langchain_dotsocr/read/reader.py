@@ -51,12 +51,13 @@ class Reader:
             if state.complete or not step.applies(state):
                 continue
             run = self._later(step, state) if state.done else step.run(state)
+            before = len(ctx.result.failures)
             reading = await run
             state.done.append(step.name)
             if reading is not None and better(reading, state.best):
                 state.best = reading
-        if state.complete:  # what failed on the way was made up for
-            ctx.result.failures.clear()
+                if reading.complete:  # what failed before it was made up for; a share
+                    del ctx.result.failures[:before]  # this reading lacks was not
         best = state.best
         if self.settings.ocr_pictures and best is not None and best.text is None:
             best = await read_picture_texts(ctx, best)

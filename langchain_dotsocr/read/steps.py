@@ -14,6 +14,7 @@ from ..layout import Cell
 from .asking import read_layout
 from .context import PageContext
 from .dense import RETRY_TEMPERATURE, read_dense
+from .layered import read_layered, uses_layer
 from .ocr import read_ocr, read_ocr_in_parts
 from .reading import Reading
 
@@ -40,7 +41,8 @@ class Step(Protocol):
 
 
 class Whole:
-    """The page in one request: the ordinary way, and the only one an ordinary page needs."""
+    """The page in one request: the ordinary way, and the only one an ordinary page needs.
+    A page with a trusted text layer is asked for its layout alone (:mod:`.layered`)."""
 
     name = "whole"
 
@@ -51,6 +53,10 @@ class Whole:
         ctx = state.ctx
         if ctx.settings.prompt_mode == "ocr":
             return await read_ocr(ctx)
+        if uses_layer(ctx):  # the layout from the model, the words from the PDF's layer
+            reading = await read_layered(ctx)
+            if reading is not None:
+                return reading
         return await read_layout(ctx, ctx.page.image, ink=ctx.page.ink)
 
 

@@ -1,0 +1,182 @@
+"""``text_layer="auto"`` end to end with the double: each kind of test PDF, every element the
+text a reader sees, from the right source, with the requests it should cost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from langchain_dotsocr import DotsOCRLoader
+from langchain_dotsocr.cli import main
+from langchain_dotsocr.read.layertext import as_model_writes
+from tests import textpdfs
+from tests.fakevllm import FaultPlan, answer_tokens
+from tests.fakevllm.answers import LAYOUT_ALL, LAYOUT_ONLY
+from tests.fakevllm.scene import element_text
+
+GROUNDING = "prompt_grounding_ocr"
+FOCUSED = {"Table", "Formula"}  # the model reads these on their box
+NAME = "layer.pdf"
+
+
+def load(fast, pdf: bytes, **options):
+    loader = DotsOCRLoader(pdf, name=NAME, **(fast | options))
+    return loader, loader.load()
+
+
+def read(docs):
+    return [(d.metadata["category"], d.page_content) for d in docs]
+
+
+def sources(docs):
+    return {d.metadata["category"]: d.metadata["text_source"] for d in docs}
+
+
+def modes(fake):
+    return [r.prompt_mode for r in fake.chat_requests]
+
+
+@pytest.mark.parametrize("rotate", [0, 90])
+def test_a_good_layer_gives_the_words_and_the_model_the_layout(fast, fake, rotate):
+    pdf = textpdfs.good(rotate)
+    _, off = load(fast, pdf.pdf, text_layer="off")
+    assert modes(fake) == [LAYOUT_ALL]  # "off": today's single request
+    assert set(sources(off).values()) == {"model"}
+    fake.reset()
+    loader, auto = load(fast, pdf.pdf, text_layer="auto")
+    assert read(auto) == read(off)  # the same text a reader sees, element by element
+    assert [d.metadata["bbox"] for d in auto] == [d.metadata["bbox"] for d in off]
+    for doc in auto:
+        category = doc.metadata["category"]
+        want = "model" if category in FOCUSED | {"Picture"} else "layer"
+        assert doc.metadata["text_source"] == want, category
+    focused = sum(1 for c, _ in pdf.truth if c in FOCUSED)
+    assert modes(fake) == [LAYOUT_ONLY] + [GROUNDING] * focused
+    grounded = {r.grounding_box for r in fake.chat_requests if r.prompt_mode == GROUNDING}
+    assert len(grounded) == focused  # one focused request per table and formula
+    report = loader.reports[NAME]
+    assert report.pages_by_text_source == {"layer": 1}
+    layered = sum(1 for d in auto if d.metadata["text_source"] == "layer")
+    assert report.elements_by_text_source == {"layer": layered, "model": len(auto) - layered}
+    assert report.requests == 1 + focused
+
+
+def test_a_scan_without_a_layer_is_read_as_today(fast, fake):
+    pdf = textpdfs.scan()
+    loader, docs = load(fast, pdf.pdf, text_layer="auto")
+    assert modes(fake) == [LAYOUT_ALL]
+    assert set(sources(docs).values()) == {"model"}
+    assert loader.reports[NAME].pages_by_text_source == {"model": 1}
+    fake.reset()
+    _, off = load(fast, pdf.pdf, text_layer="off")
+    assert read(docs) == read(off)
+
+
+def test_a_good_ocr_layer_is_trusted_after_the_model_agrees_on_a_sample(fast, fake):
+    pdf = textpdfs.ocr_scan(correct=True)
+    _, docs = load(fast, pdf.pdf, text_layer="auto")
+    sent = modes(fake)
+    checks = sent.index(LAYOUT_ONLY)
+    assert checks >= 1 and sent[:checks] == [GROUNDING] * checks  # the check comes first
+    assert sources(docs)["Text"] == "layer" and sources(docs)["Title"] == "layer"
+    fake.reset()
+    _, off = load(fast, pdf.pdf, text_layer="off")
+    assert read(docs) == read(off)
+
+
+def test_a_wrong_ocr_layer_is_never_used(fast, fake):
+    pdf = textpdfs.ocr_scan(correct=False)
+    _, docs = load(fast, pdf.pdf, text_layer="auto")
+    sent = modes(fake)
+    assert sent[-1] == LAYOUT_ALL and LAYOUT_ONLY not in sent  # the check failed: as today
+    assert set(sources(docs).values()) == {"model"}
+    text = " ".join(d.page_content for d in docs)
+    for misread in ("Tcxt blnck", "Secti0n", "Tit1e"):
+        assert misread not in text  # what the wrong layer holds never reaches a Document
+
+
+def test_a_failed_focused_request_costs_its_element_and_follows_on_error(fast, fake):
+    pdf = textpdfs.good()
+    fake.faults = FaultPlan(by_mode={GROUNDING: ["http_400"]})
+    loader, docs = load(fast, pdf.pdf, text_layer="auto", on_error="mark")
+    errors = [d for d in docs if d.metadata["category"] == "Error"]
+    assert len(errors) == 1 and " at box " in errors[0].metadata["error"]
+    assert loader.reports[NAME].pages_incomplete == 1
+    kept = read(docs)
+    assert ("Text", "Text block 0.") in kept and ("Title", "# Title 0") in kept  # the rest
+    table = [d for d in docs if d.metadata["category"] == "Table"]
+    assert len(table) == 1 and table[0].page_content == ""  # what was lost, not made up
+
+
+def test_the_text_source_is_part_of_ids_and_cache_key(fast, fake, tmp_path):
+    pdf = textpdfs.good().pdf
+    _, off = load(fast, pdf, text_layer="off", cache_dir=tmp_path)
+    _, auto = load(fast, pdf, text_layer="auto", cache_dir=tmp_path)
+    assert LAYOUT_ONLY in modes(fake)  # no false hit on the "off" entry
+    assert not {d.id for d in off} & {d.id for d in auto}
+    fake.reset()
+    _, again = load(fast, pdf, text_layer="auto", cache_dir=tmp_path)
+    assert fake.chat_requests == []  # a hit, with the same sources and ids
+    assert [(d.id, d.metadata["text_source"]) for d in again] == [
+        (d.id, d.metadata["text_source"]) for d in auto
+    ]
+
+
+def test_parse_text_layer_flag(base_url, fake, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DOTSOCR_BASE_URL", base_url)
+    path = tmp_path / "good.pdf"
+    path.write_bytes(textpdfs.good().pdf)
+    out = tmp_path / "auto.jsonl"
+    assert main(["parse", str(path), "--text-layer", "auto", "-o", str(out)]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["metadata"]["text_source"] for r in records} == {"layer", "model"}
+    assert LAYOUT_ONLY in modes(fake)
+    fake.reset()
+    assert main(["parse", str(path), "--text-layer", "off", "-o", str(out)]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["metadata"]["text_source"] for r in records} == {"model"}
+    assert modes(fake) == [LAYOUT_ALL]
+    capsys.readouterr()
+
+
+def test_the_double_answers_layout_only_with_layout_alls_boxes_and_fewer_tokens(fast, fake):
+    pdf = textpdfs.good().pdf
+    cells = {}
+    tokens = {}
+    for mode in ("layout_all", "layout_only"):
+        fake.reset()
+        _, docs = load(fast, pdf, prompt_mode=mode)
+        cells[mode] = [(d.metadata["category"], d.metadata["bbox"]) for d in docs]
+        (request,) = fake.chat_requests
+        tokens[mode] = answer_tokens(request.sent_chars)
+        assert request.completion_tokens == tokens[mode]  # billed as decoded, paced so
+    assert cells["layout_only"] == cells["layout_all"]  # same boxes, categories and order
+    assert tokens["layout_only"] < tokens["layout_all"]
+
+
+def test_the_doubles_grounding_answers_from_the_pages_truth(fast, fake):
+    pdf = textpdfs.good()
+    _, docs = load(fast, pdf.pdf, text_layer="auto")
+    answers = [r for r in fake.chat_requests if r.prompt_mode == GROUNDING]
+    assert answers and all(r.grounding_box for r in answers)
+    formula = next(d for d in docs if d.metadata["category"] == "Formula")
+    assert formula.page_content == element_text("Formula", 0)  # the truth of the box asked
+
+
+@pytest.mark.parametrize(
+    ("category", "layer", "written"),
+    [
+        ("Title", "Annual report", "# Annual report"),
+        ("Section-header", "2 Methods", "## 2 Methods"),
+        ("Section-header", "# Printed hash", "# Printed hash"),
+        ("List-item", "\u2022 First point", "- First point"),
+        ("List-item", "\u2022Tight bullet", "- Tight bullet"),
+        ("List-item", "- Dashed", "- Dashed"),
+        ("List-item", "3. Numbered", "3. Numbered"),
+        ("List-item", "-5 degrees", "-5 degrees"),
+        ("Text", "\u2022 not a list here", "\u2022 not a list here"),
+    ],
+)
+def test_layer_text_is_written_as_the_model_writes_it(category, layer, written):
+    assert as_model_writes(category, layer) == written
