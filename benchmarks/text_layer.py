@@ -2,8 +2,8 @@
 
     python benchmarks/text_layer.py [--pages 24] [--runs 3]
 
-One run, the same born-digital PDF (pages of text, headings, lists, tables and formulas with
-a good text layer, made by tests/textpdfs.py) read both ways against the vLLM double in its
+One run, the same born-digital PDF (report pages of paragraphs, headings, lists, tables and
+formulas with a good text layer, made by tests/textpdfs.py) read both ways against the vLLM double in its
 own process at realistic speed (its latency model: 64 slots, 80 tokens/s per sequence, shared
 prefill). Prints, per variant, the medians over the runs of generated tokens, requests and
 wall time, then the ratios auto/off, and the requests against pages + tables + formulas.
@@ -23,21 +23,17 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.throughput import SLOTS, Server  # noqa: E402
 from langchain_dotsocr import DotsOCRLoader  # noqa: E402
-from tests.fakevllm.scene import displayed_page, sample_page  # noqa: E402
-from tests.textpdfs import Page, element_runs, write  # noqa: E402
+from tests.textpdfs import report  # noqa: E402
 
 VARIANTS = ("off", "auto")
 FOCUSED = ("Table", "Formula")
 
 
 def born_digital_pdf(pages: int) -> tuple[bytes, int]:
-    """A PDF of the double's sample pages, each element's words printed in its box (a good
-    text layer), and how many tables and formulas it holds."""
-    specs = [sample_page(i % 64) for i in range(pages)]
-    shown = [displayed_page(s) for s in specs]
-    runs = [tuple(r for b in s.boxes for r in element_runs(b)) for s in shown]
-    focused = sum(1 for s in shown for b in s.boxes if b.category in FOCUSED)
-    return write([Page(s, r) for s, r in zip(specs, runs, strict=True)]), focused
+    """A born-digital report (tests/textpdfs.py ``report``: paragraphs, lists, a table every
+    second page, a formula every third) and how many tables and formulas it holds."""
+    doc = report(pages, paragraphs=11)
+    return doc.pdf, doc.focused
 
 
 def one(data: bytes, text_layer: str) -> dict[str, float]:

@@ -30,6 +30,7 @@ from tests.fakevllm.scene import (
     displayed_page,
     element_colour,
     element_text,
+    page_footer_box,
     sample_page,
     stripes,
     write_pdf,
@@ -608,6 +609,77 @@ def dense_text(columns: int = 2, per_column: int = 15, size: float = 8.0) -> Tex
     runs += [replace(r, colour=ink_colour(boxes[0])) for r in element_runs(boxes[0])]
     truth, shown = _truth(spec)
     return TextPdf(write([Page(spec, tuple(runs))]), "trusted", truth, shown)
+
+
+
+@dataclass(frozen=True)
+class TextDoc:
+    """A born-digital document of several pages and, per page, what a reader sees."""
+
+    pdf: bytes
+    truths: list[dict[tuple[str, int], str]]
+    boxes: list[dict[tuple[str, int], tuple[float, float, float, float]]]
+    focused: int  # tables and formulas: the elements the model reads on their box
+
+
+def report_page(i: int, paragraphs: int = 8, size: float = 10.0) -> tuple[PageSpec, list[Run]]:
+    """Page ``i`` of a born-digital report, as most indexed PDFs are: a running head, a title
+    (first page) or a section header, paragraphs of several lines (the scene's long sentences,
+    Text n >= 64), two list items, a table on even pages and a formula every third page, the
+    page number. Every element's words are printed in its box."""
+    width, margin = 612.0, 72.0
+    column = width - 2 * margin
+    head = Box("Page-header", i % 64, margin, 36.0, width - margin, 52.0)
+    first = Box("Title", 0, margin, 64.0, width - margin, 96.0) if i == 0 else (
+        Box("Section-header", i % 64, margin, 64.0, 340.0, 84.0))
+    boxes: list[Box] = [head, first]
+    runs: list[Run] = []
+    y = first.y1 + 12.0
+
+    def place(box: Box, lines: Sequence[str] | None) -> None:
+        nonlocal y
+        boxes.append(box)
+        if lines is not None:
+            runs.extend(replace(r, colour=ink_colour(box)) for r in box_runs(box, lines, size))
+        y = box.y1 + 8.0
+
+    for k in range(paragraphs):
+        n = 64 + (i * paragraphs + k) % 184
+        lines = wrap(element_text("Text", n) or "", column - 2 * _MARGIN, size)
+        height = 2 * _MARGIN + LINE_PITCH * size * len(lines)
+        place(Box("Text", n, margin, y, width - margin, round(y + height, 2)), lines)
+        if k == 2:
+            for j in range(2):
+                item = Box("List-item", (2 * i + j) % 64, margin + 18, y, width - margin,
+                           y + 2 * _MARGIN + LINE_PITCH * size)
+                place(item, [printed_text("List-item", item.n) or ""])
+        if k == 4 and i % 2 == 0:
+            table = Box("Table", i % 64, margin, y, width - margin, y + 48.0)
+            boxes.append(table)
+            runs.extend(element_runs(table))
+            y = table.y1 + 8.0
+        if k == 5 and i % 3 == 0:
+            formula = Box("Formula", i % 64, 200.0, y, 412.0, y + 24.0)
+            boxes.append(formula)
+            runs.extend(element_runs(formula))
+            y = formula.y1 + 8.0
+    footer = page_footer_box(i, width, 792.0)
+    if y > footer.y0:
+        raise ValueError(f"page {i}: {paragraphs} paragraphs do not fit")
+    boxes.append(footer)
+    runs.extend(element_runs(footer))
+    runs.extend(element_runs(head))
+    runs.extend(element_runs(first))
+    return PageSpec(width, 792.0, tuple(boxes)), runs
+
+
+def report(pages: int = 8, paragraphs: int = 8) -> TextDoc:
+    """A born-digital report of ``pages`` pages (:func:`report_page`) with a good layer."""
+    made = [report_page(i, paragraphs) for i in range(pages)]
+    truths, boxes = zip(*(_truth(spec) for spec, _ in made), strict=True)
+    focused = sum(1 for spec, _ in made for b in spec.boxes if b.category in ("Table", "Formula"))
+    pdf = write([Page(spec, tuple(runs)) for spec, runs in made])
+    return TextDoc(pdf, list(truths), list(boxes), focused)
 
 
 KINDS = {

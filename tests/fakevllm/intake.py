@@ -172,12 +172,7 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
     if tolerance is None:
         tolerance = 9 if rec.image_lossy else 4
     rec.image_digest = hashlib.sha256(image.tobytes()).hexdigest()
-    known = recognise(image)
-    if known is not None:
-        rec.page, rec.elements = known
-    else:
-        rec.elements = detect(image, tolerance)
-        rec.page = next((e.n for e in rec.elements if e.category == "Page-footer"), None)
+    rec.page, rec.elements = fake.seen(rec.image_digest, tolerance, lambda: _see(image, tolerance))
     rec.elements = [  # the test's own words for an element win
         replace(e, text=fake.texts[(e.category, e.n)]) if (e.category, e.n) in fake.texts else e
         for e in rec.elements
@@ -239,6 +234,15 @@ def _contract(messages: object, rec: RecordedRequest) -> tuple[str, str]:
     if not text.startswith(PLACEHOLDER):
         v.append(f"the text must start with {PLACEHOLDER}")
     return url, text
+
+
+def _see(image: Image.Image, tolerance: int) -> tuple[Any, list[Element]]:
+    """The page marker and the elements ``image`` shows (the double's vision)."""
+    known = recognise(image)
+    if known is not None:
+        return known
+    elements = detect(image, tolerance)
+    return next((e.n for e in elements if e.category == "Page-footer"), None), elements
 
 
 def _load_image(url: str, rec: RecordedRequest) -> Image.Image:

@@ -21,7 +21,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +43,11 @@ from .metrics import CONTENT_TYPE, Counters, exposition
 from .noise import Noise
 from .prefix import PrefixCache
 from .scene import MAX_TOLERANCE
+from .vision import Element
 from .wire import Exchange, Server
+
+
+SEEN_IMAGES = 64  # images whose reading the double remembers
 
 
 @dataclass
@@ -93,6 +98,9 @@ class FakeVLLM:
         self._counters = Counters()
         self._listener: _Listener | None = None
         self._prefix = PrefixCache()
+        # What the double saw in an image, by its pixels' hash: vLLM's multimodal cache
+        # likewise processes an image asked again (a re-ask, a grounding read) only once.
+        self._seen: OrderedDict[tuple[str, int], tuple[Any, list[Element]]] = OrderedDict()
         self.base_url: str | None = None
 
     # -- public state ----------------------------------------------------------------------------
@@ -128,6 +136,23 @@ class FakeVLLM:
         """How many chat requests for ``page`` the double has seen (those it could read)."""
         with self._lock:
             return self._attempts.get(page, 0)
+
+    def seen(
+        self, digest: str, tolerance: int, see: Callable[[], tuple[Any, list[Element]]]
+    ) -> tuple[Any, list[Element]]:
+        """The page and elements of the image ``digest`` (``see()`` the first time)."""
+        key = (digest, tolerance)
+        with self._lock:
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                page, elements = self._seen[key]
+                return page, list(elements)
+        page, elements = see()
+        with self._lock:
+            self._seen[key] = (page, list(elements))
+            while len(self._seen) > SEEN_IMAGES:
+                self._seen.popitem(last=False)
+        return page, elements
 
     def reset(self) -> None:
         """Forget recorded requests, attempt counts and the concurrency high-water mark."""
