@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--text-layer", choices=["auto", "off"],
                        help="auto: a PDF page's text from its own text layer where it is "
                        "trusted, the layout from the model; off: the model reads every word "
-                       "(default off)")
+                       "(default auto)")
     parse.add_argument("--pages", type=page_list, metavar="LIST",
                        help="0-based page indices and ranges, e.g. 0,2,5-7 (default: all)")
     parse.add_argument("--max-concurrency", type=int, metavar="N",

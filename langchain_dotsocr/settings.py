@@ -55,7 +55,7 @@ class DotsOCRSettings(BaseModel):
     model: str | None = Field(default_factory=lambda: os.environ.get("DOTSOCR_MODEL") or None)
     max_model_len: int | None = Field(default=None, gt=0)
     prompt_mode: PromptMode = "layout_all"
-    text_layer: TextLayer = "off"
+    text_layer: TextLayer = "auto"
     mode: Mode = "element"
     dpi: float = Field(default=200, gt=0, le=1200)
     min_pixels: int = Field(default=MIN_PIXELS, gt=0)
