@@ -75,8 +75,10 @@ class PageImage:
     info: PageInfo
     image: Image.Image
     whole: bool = True
-    # The PDF page's text layer (a textlayer.PageLayer), read beside the render when asked.
+    # The PDF page's text layer (a textlayer.PageLayer), read beside the render when asked,
+    # or why it could not be read (the page is then read by the model alone).
     layer: Any = None
+    layer_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,7 @@ class PdfPages(PageDocument):
                         max_pixels=geometry.max_pixels,
                     )
                 image = _render_exact(page, w, h)
-                text = _read_layer(page, image) if layer else None
+                text, problem = _read_layer(page, image) if layer else (None, "")
             finally:
                 page.close()
             label = self._pdf.get_page_label(index)  # "" when the PDF defines no labels
@@ -269,7 +271,7 @@ class PdfPages(PageDocument):
             raise self._error(index, f"cannot render the page ({exc})") from exc
         natural = round(width * geometry.dpi / 72) * round(height * geometry.dpi / 72)
         rendered = self._finish(index, image, width, height, "pt", natural, geometry, label)
-        return replace(rendered, layer=text) if text is not None else rendered
+        return replace(rendered, layer=text, layer_problem=problem) if layer else rendered
 
     @_pdfium
     def crops(self, index: int, regions: Sequence[Region], dpi: float) -> list[Image.Image]:
@@ -302,15 +304,16 @@ class PdfPages(PageDocument):
         self._pdf.close()
 
 
-def _read_layer(page: Any, image: Image.Image) -> Any:
-    """The page's text layer (under the PDFium lock, as the render is); ``None`` when it cannot
-    be read: the page is then read by the model alone, as with ``text_layer="off"``."""
+def _read_layer(page: Any, image: Image.Image) -> tuple[Any, str]:
+    """The page's text layer (under the PDFium lock, as the render is), or ``None`` and why
+    it cannot be read: the page is then read by the model alone, as with ``text_layer="off"``,
+    and the reason is noted on the page."""
     from .textlayer import read_layer  # the layer's package is loaded only when asked
 
     try:
-        return read_layer(page, image)
-    except (pdfium.PdfiumError, ValueError):
-        return None
+        return read_layer(page, image), ""
+    except (pdfium.PdfiumError, ValueError) as exc:
+        return None, str(exc) or type(exc).__name__
 
 
 def _pixel_box(region: Region, scale: float, width: int, height: int) -> tuple[int, int, int, int]:

@@ -321,6 +321,11 @@ class Run:
 
     def _render_page(self, document: PageDocument, index: int, geometry: Geometry) -> PageImage:
         page = document.render(index, geometry, layer=self.settings.text_layer == "auto")
+        if page.layer_problem:  # nothing is lost: the model reads the page as with "off"
+            logger.warning(
+                "%s, page %d: its text layer cannot be read (%s); the model reads every word",
+                page.info.source, index, page.layer_problem,
+            )
         if page.whole:  # a long page is kept at full resolution: nothing is downscaled
             self._warn_downscaled(page.info, geometry)
         return page

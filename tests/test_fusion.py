@@ -98,15 +98,16 @@ def test_a_wrong_ocr_layer_is_never_used(fast, fake):
 
 def test_a_failed_focused_request_costs_its_element_and_follows_on_error(fast, fake):
     pdf = textpdfs.good()
-    fake.faults = FaultPlan(by_mode={GROUNDING: ["http_400"]})
+    focused = sum(1 for c, _ in pdf.truth if c in FOCUSED)
+    fake.faults = FaultPlan(by_mode={GROUNDING: ["http_400"] * focused})
     loader, docs = load(fast, pdf.pdf, text_layer="auto", on_error="mark")
     errors = [d for d in docs if d.metadata["category"] == "Error"]
-    assert len(errors) == 1 and " at box " in errors[0].metadata["error"]
+    assert len(errors) == focused and all(" at box " in e.metadata["error"] for e in errors)
     assert loader.reports[NAME].pages_incomplete == 1
     kept = read(docs)
     assert ("Text", "Text block 0.") in kept and ("Title", "# Title 0") in kept  # the rest
-    table = [d for d in docs if d.metadata["category"] == "Table"]
-    assert len(table) == 1 and table[0].page_content == ""  # what was lost, not made up
+    lost = [d.page_content for d in docs if d.metadata["category"] in FOCUSED]
+    assert lost == [""] * focused  # what was lost, not made up
 
 
 def test_the_text_source_is_part_of_ids_and_cache_key(fast, fake, tmp_path):
@@ -146,7 +147,7 @@ def test_the_double_answers_layout_only_with_layout_alls_boxes_and_fewer_tokens(
     tokens = {}
     for mode in ("layout_all", "layout_only"):
         fake.reset()
-        _, docs = load(fast, pdf, prompt_mode=mode)
+        _, docs = load(fast, pdf, prompt_mode=mode, text_layer="off")
         cells[mode] = [(d.metadata["category"], d.metadata["bbox"]) for d in docs]
         (request,) = fake.chat_requests
         tokens[mode] = answer_tokens(request.sent_chars)
@@ -180,3 +181,95 @@ def test_the_doubles_grounding_answers_from_the_pages_truth(fast, fake):
 )
 def test_layer_text_is_written_as_the_model_writes_it(category, layer, written):
     assert as_model_writes(category, layer) == written
+
+
+def test_a_layer_that_cannot_be_read_costs_the_layer_not_the_page(fast, fake, monkeypatch, caplog):
+    import pypdfium2 as pdfium
+
+    import langchain_dotsocr.textlayer as textlayer
+
+    def broken(page, image=None):
+        raise pdfium.PdfiumError("Failed to load text page")
+
+    pdf = textpdfs.good()
+    _, off = load(fast, pdf.pdf, text_layer="off")
+    monkeypatch.setattr(textlayer, "read_layer", broken)
+    fake.reset()
+    with caplog.at_level("WARNING", logger="langchain_dotsocr"):
+        loader, docs = load(fast, pdf.pdf, text_layer="auto")
+    assert read(docs) == read(off)  # the model read every word: nothing lost
+    assert modes(fake) == [LAYOUT_ALL]
+    assert loader.reports[NAME].pages_by_text_source == {"model": 1}
+    warned = [r.getMessage() for r in caplog.records if "text layer" in r.getMessage()]
+    assert warned == [f"{NAME}, page 0: its text layer cannot be read (Failed to load text "
+                      "page); the model reads every word"]
+
+
+def test_a_born_digital_report_costs_a_short_answer_a_page_and_one_per_table_and_formula(
+    fast, fake
+):
+    doc = textpdfs.report(3)
+    _, off = load(fast, doc.pdf, text_layer="off")
+    typed = sum(r.completion_tokens for r in fake.chat_requests)
+    fake.reset()
+    loader, auto = load(fast, doc.pdf)  # "auto" is the default
+    assert read(auto) == read(off)
+    assert [d.metadata["bbox"] for d in auto] == [d.metadata["bbox"] for d in off]
+    for d in auto:
+        written = {element_text(c, n) for c, n in doc.truths[d.metadata["page"]]}
+        category = d.metadata["category"]
+        if category not in FOCUSED | {"Picture"}:  # the words the model writes, from the layer
+            assert d.metadata["text_source"] == "layer", category
+            assert d.page_content in written
+    assert len(fake.chat_requests) == 3 + doc.focused
+    assert loader.reports[NAME].pages_by_text_source == {"layer": 3}
+    assert sum(r.completion_tokens for r in fake.chat_requests) < 0.5 * typed
+
+
+ANSWER_IDS = ("element_id", "parent_id", "belongs_to")  # made from the answer key: they differ
+
+
+def test_the_layer_keeps_boxes_headings_captions_and_crops_as_the_model_gives_them(fast, fake):
+    doc = textpdfs.report(4)
+    options = {"images": "base64"}
+    _, off = load(fast, doc.pdf, text_layer="off", **options)
+    fake.reset()
+    _, auto = load(fast, doc.pdf, text_layer="auto", **options)
+    assert len(auto) == len(off)
+    for a, o in zip(auto, off, strict=True):
+        for key, value in o.metadata.items():
+            if key not in ANSWER_IDS + ("text_source",):
+                assert a.metadata[key] == value, key
+    assert {d.metadata["section_path"] for d in auto} >= {"Title 0", "Title 0 > Section 1"}
+    assert {d.metadata["category"] for d in auto if d.metadata["image_base64"]} == {"Picture"}
+    linked = [d for d in auto if d.metadata["belongs_to"]]
+    assert [d.metadata["category"] for d in linked] == ["Caption", "Caption"]  # pages 1 and 3
+    by_id = {d.id: i for i, d in enumerate(auto)}
+    parents = [by_id.get(d.metadata["parent_id"]) for d in auto]
+    assert parents == [{d.id: i for i, d in enumerate(off)}.get(d.metadata["parent_id"])
+                       for d in off]  # the same heading tree
+
+
+def test_a_dense_born_digital_page_is_one_short_layout_answer(fast, fake):
+    pdf = textpdfs.dense_text()
+    _, off = load(fast, pdf.pdf, text_layer="off")
+    fake.reset()
+    _, auto = load(fast, pdf.pdf, text_layer="auto")
+    assert modes(fake) == [LAYOUT_ONLY]  # ~4,000 characters a layout-only answer need not type
+    assert read(auto) == read(off)
+    assert {d.metadata["text_source"] for d in auto} == {"layer"}
+    assert len({d.id for d in auto}) == len(auto)
+
+
+def test_pages_of_one_file_spread_over_two_servers_with_the_layer(fast, fake):
+    from tests.fakevllm import FakeVLLM, serve
+
+    doc = textpdfs.report(4)
+    other = FakeVLLM()
+    with serve(other) as second:
+        urls = [fast["base_url"], second]
+        _, auto = load(fast, doc.pdf, base_url=urls)
+    _, alone = load(fast, doc.pdf)
+    assert fake.chat_requests and other.chat_requests  # both servers read pages
+    assert read(auto) == read(alone)
+    assert [d.id for d in auto] == [d.id for d in alone]

@@ -625,8 +625,8 @@ class TextDoc:
 def report_page(i: int, paragraphs: int = 8, size: float = 10.0) -> tuple[PageSpec, list[Run]]:
     """Page ``i`` of a born-digital report, as most indexed PDFs are: a running head, a title
     (first page) or a section header, paragraphs of several lines (the scene's long sentences,
-    Text n >= 64), two list items, a table on even pages and a formula every third page, the
-    page number. Every element's words are printed in its box."""
+    Text n >= 64), two list items, a table on even pages, a captioned figure on odd ones, a
+    formula every third page, the page number. Every element's words are printed in its box."""
     width, margin = 612.0, 72.0
     column = width - 2 * margin
     head = Box("Page-header", i % 64, margin, 36.0, width - margin, 52.0)
@@ -658,6 +658,12 @@ def report_page(i: int, paragraphs: int = 8, size: float = 10.0) -> tuple[PageSp
             boxes.append(table)
             runs.extend(element_runs(table))
             y = table.y1 + 8.0
+        if k == 4 and i % 2 == 1:  # a figure and its caption below it
+            picture = Box("Picture", i % 64, margin, y, 300.0, y + 40.0)
+            boxes.append(picture)
+            y = picture.y1 + 4.0
+            caption = Box("Caption", i % 64, margin, y, 300.0, y + 2 * _MARGIN + LINE_PITCH * size)
+            place(caption, [printed_text("Caption", caption.n) or ""])
         if k == 5 and i % 3 == 0:
             formula = Box("Formula", i % 64, 200.0, y, 412.0, y + 24.0)
             boxes.append(formula)
