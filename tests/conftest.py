@@ -73,6 +73,7 @@ def fake(_server):
         "metrics",
         "dead",
         "noise",
+        "table_grounding",
     ):
         setattr(fake, name, getattr(defaults, name))
     return fake

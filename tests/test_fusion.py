@@ -273,3 +273,21 @@ def test_pages_of_one_file_spread_over_two_servers_with_the_layer(fast, fake):
     assert fake.chat_requests and other.chat_requests  # both servers read pages
     assert read(auto) == read(alone)
     assert [d.id for d in auto] == [d.id for d in alone]
+
+
+def test_a_table_whose_box_is_answered_with_words_is_read_from_its_crop(fast, fake):
+    pdf = textpdfs.good()
+    _, off = load(fast, pdf.pdf, text_layer="off")
+    fake.reset()
+    fake.table_grounding = "text"  # a model that reads a table's box as plain words
+    _, auto = load(fast, pdf.pdf, text_layer="auto")
+    tables = [d for d in auto if d.metadata["category"] == "Table"]
+    assert [d.metadata["text_as_html"] for d in tables] == [
+        d.metadata["text_as_html"] for d in off if d.metadata["category"] == "Table"
+    ]
+    assert tables and all(d.page_content.startswith("<table") for d in tables)
+    focused = sum(1 for c, _ in pdf.truth if c in FOCUSED)
+    assert sorted(modes(fake)) == sorted(
+        [LAYOUT_ONLY] + [GROUNDING] * focused + [LAYOUT_ALL] * len(tables)
+    )
+    assert read(auto) == read(off)

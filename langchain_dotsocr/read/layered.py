@@ -8,12 +8,13 @@ on the page image as it was sent (the server's prefix cache prefills the image o
 them), each with the grounding prompt on the element's box:
 
 - a Formula: its LaTeX;
-- a Table: its structure as HTML. dots.ocr answers the grounding prompt on a table's box with
-  the table's HTML, as the ``layout_all`` answer gives it (reference/answer-examples.md:
-  grounding gives "the text only", which for a table is its markup): one request for the box
-  alone, where reading the table's crop with ``layout_all`` would ask for a whole page layout
-  of one element. The model's cell text is kept: mapping the layer's words to cells needs
-  the cells' boxes, which the HTML does not carry;
+- a Table: its structure as HTML. The grounding prompt on a table's box gives "the text
+  only" (reference/answer-examples.md), which for a table is its markup as ``layout_all``
+  writes it: one request for the box. Nothing published says the model always answers so,
+  so an answer without a ``<table`` is not taken as the table: its crop is then read with
+  ``layout_all``, the prompt the model writes tables in HTML for, and its Table cell's HTML
+  kept (the grounding words stay when that fails too). The model's cell text is kept: mapping
+  the layer's words to cells needs the cells' boxes, which the HTML does not carry;
 - a text element whose box holds no layer text (a scanned paragraph pasted into a digital
   page): its text.
 
@@ -31,8 +32,10 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
+from ..encode import encode_image
 from ..errors import FATAL, DotsOCRError
 from ..layout import Box, Cell
+from ..pages import crop_part
 from .asking import read_layout
 from .context import PageContext
 from .layertext import as_model_writes
@@ -99,6 +102,8 @@ async def _model_text(ctx: PageContext, cell: Cell) -> str | None:
     what = f"the {cell.category} at {ctx.points(cell.bbox)}"
     try:
         text = await _ground(ctx, cell.bbox)
+        if cell.category == "Table" and text and "<table" not in text.lower():
+            text = await _table_of_crop(ctx, cell) or text
     except FATAL:
         raise
     except DotsOCRError as exc:
@@ -107,6 +112,23 @@ async def _model_text(ctx: PageContext, cell: Cell) -> str | None:
     if text is None:
         ctx.note(f"{what}: no complete answer, its text is left out")
     return text
+
+
+async def _table_of_crop(ctx: PageContext, cell: Cell) -> str | None:
+    """The HTML of the Table the model finds in ``cell``'s crop read as a page (``layout_all``)."""
+    pixels = await ctx.pixels()
+    whole = (0.0, 0.0, float(pixels.width), float(pixels.height))
+    image, area = await ctx.offload(crop_part, pixels, cell.bbox, whole, ctx.geometry)
+    encoded = await ctx.offload(encode_image, image)
+    box: Box = (float(area[0]), float(area[1]), float(area[2]), float(area[3]))
+    reading = await read_layout(ctx, encoded, area=box, mode="layout_all")
+    tables = [c for c in reading.cells if c.category == "Table" and c.text]
+    best = max(tables, key=lambda c: _overlap(c.bbox, cell.bbox), default=None)
+    return best.text if best is not None else None
+
+
+def _overlap(a: Box, b: Box) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
 async def _ground(ctx: PageContext, box: Box) -> str | None:

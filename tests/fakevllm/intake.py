@@ -13,12 +13,21 @@ import binascii
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image, UnidentifiedImageError
 
-from .answers import GROUNDING, LAYOUT_ALL, LAYOUT_ONLY, PLACEHOLDER, identify_prompt, prompt_tokens
+from .answers import (
+    GROUNDING,
+    LAYOUT_ALL,
+    LAYOUT_ONLY,
+    PLACEHOLDER,
+    identify_prompt,
+    prompt_tokens,
+    says,
+)
 from .reference import recognise
 from .resize import smart_resize
 from .vision import Element, detect
@@ -177,6 +186,8 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
         replace(e, text=fake.texts[(e.category, e.n)]) if (e.category, e.n) in fake.texts else e
         for e in rec.elements
     ]
+    if mode == GROUNDING and fake.table_grounding == "text":
+        rec.elements = [_words_only(e) if e.category == "Table" else e for e in rec.elements]
     if fake.noise is not None and mode in (LAYOUT_ALL, LAYOUT_ONLY):
         rec.elements = fake.noise.apply(rec.elements, rec.image_digest, (w2, h2))
     elif fake.noise is not None:  # ocr and grounding answers are text: text noise only
@@ -234,6 +245,12 @@ def _contract(messages: object, rec: RecordedRequest) -> tuple[str, str]:
     if not text.startswith(PLACEHOLDER):
         v.append(f"the text must start with {PLACEHOLDER}")
     return url, text
+
+
+def _words_only(table: Element) -> Element:
+    """A table whose reading is its cells' words, without the HTML around them."""
+    html = says(table) or ""
+    return replace(table, text=" ".join(re.sub(r"<[^>]+>", " ", html).split()), rows=())
 
 
 def _see(image: Image.Image, tolerance: int) -> tuple[Any, list[Element]]:

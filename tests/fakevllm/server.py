@@ -76,6 +76,9 @@ class FakeVLLM:
     dead: bool = False  # the engine died: /health 503, chat 500
     prefix_caching: bool = True  # as vLLM's V1 engine by default
     noise: Noise | None = None  # answers as imperfect as the real model's (noise.py)
+    # How grounding reads a table's box: its HTML, or ("text") its words only, as a model
+    # might: nothing published says which dots.ocr does, the loader must cope with both.
+    table_grounding: str = "html"
 
     def __post_init__(self) -> None:
         if self.context_error_style not in CONTEXT_STYLES:
