@@ -238,7 +238,7 @@ def test_the_layer_keeps_boxes_headings_captions_and_crops_as_the_model_gives_th
     assert len(auto) == len(off)
     for a, o in zip(auto, off, strict=True):
         for key, value in o.metadata.items():
-            if key not in ANSWER_IDS + ("text_source",):
+            if key not in (*ANSWER_IDS, "text_source"):
                 assert a.metadata[key] == value, key
     assert {d.metadata["section_path"] for d in auto} >= {"Title 0", "Title 0 > Section 1"}
     assert {d.metadata["category"] for d in auto if d.metadata["image_base64"]} == {"Picture"}

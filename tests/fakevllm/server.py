@@ -46,7 +46,6 @@ from .scene import MAX_TOLERANCE
 from .vision import Element
 from .wire import Exchange, Server
 
-
 SEEN_IMAGES = 64  # images whose reading the double remembers
 
 
