@@ -291,3 +291,35 @@ def test_a_table_whose_box_is_answered_with_words_is_read_from_its_crop(fast, fa
         [LAYOUT_ONLY] + [GROUNDING] * focused + [LAYOUT_ALL] * len(tables)
     )
     assert read(auto) == read(off)
+
+
+def test_a_tables_misread_words_take_the_layers_where_they_fit(fast, fake):
+    from tests.fakevllm.scene import Box, PageSpec
+
+    table = Box("Table", 0, 72, 100, 540, 160)
+    title = Box("Title", 0, 72, 60, 540, 90)
+    spec = PageSpec(612, 792, (title, table))
+    head = (72, 100, 540, 130)
+    body = (72, 130, 540, 160)
+    runs = (
+        textpdfs.element_runs(title)
+        + textpdfs.box_runs(head, ["Region Quarter Revenue"])
+        + textpdfs.box_runs(body, ["Northwest 2024-Q3 1,250.00"])
+    )
+    pdf = textpdfs.write([textpdfs.Page(spec, tuple(runs))])
+    model = ("<table><tr><th>Regi0n</th><th>Quarter</th><th>Revenue</th></tr>"
+             "<tr><td>N0rthwest</td><td>2024-Q3</td><td>1,256.00</td></tr></table>")
+    fake.texts[("Table", 0)] = model
+    _, off = load(fast, pdf, text_layer="off")
+    (typed,) = [d for d in off if d.metadata["category"] == "Table"]
+    assert "N0rthwest" in typed.metadata["text_as_html"]  # without the layer: the model's words
+    fake.reset()
+    _, docs = load(fast, pdf)
+    (got,) = [d for d in docs if d.metadata["category"] == "Table"]
+    # each word one character from a printed word is put right; the structure is the model's
+    fixed = typed.metadata["text_as_html"]
+    for misread, printed in (("Regi0n", "Region"), ("N0rthwest", "Northwest"),
+                             ("1,256.00", "1,250.00")):
+        fixed = fixed.replace(misread, printed)
+    assert got.metadata["text_as_html"] == fixed
+    assert got.metadata["text_source"] == "model"

@@ -13,8 +13,9 @@ them), each with the grounding prompt on the element's box:
   writes it: one request for the box. Nothing published says the model always answers so,
   so an answer without a ``<table`` is not taken as the table: its crop is then read with
   ``layout_all``, the prompt the model writes tables in HTML for, and its Table cell's HTML
-  kept (the grounding words stay when that fails too). The model's cell text is kept: mapping
-  the layer's words to cells needs the cells' boxes, which the HTML does not carry;
+  kept (the grounding words stay when that fails too). The model's cells are kept, with each
+  misread word replaced by the layer's word it is clearly a misreading of
+  (:mod:`.tablewords`: the HTML carries no cell boxes to put the layer's words in by place);
 - a text element whose box holds no layer text (a scanned paragraph pasted into a digital
   page): its text.
 
@@ -40,6 +41,7 @@ from .asking import read_layout
 from .context import PageContext
 from .layertext import as_model_writes
 from .reading import Reading
+from .tablewords import with_layer_words
 
 # The model reads these on their box: the layer holds their glyphs, not their structure.
 FOCUSED = frozenset({"Table", "Formula"})
@@ -94,7 +96,11 @@ async def _with_text(ctx: PageContext, layer: Any, cell: Cell) -> Cell:
         text = layer.text_in(to_points(ctx, cell.bbox))
         if text:
             return replace(cell, text=as_model_writes(cell.category, text), text_source="layer")
-    return replace(cell, text=await _model_text(ctx, cell), text_source="model")
+    text = await _model_text(ctx, cell)
+    if cell.category == "Table" and text:  # the layer's exact words where they fit
+        words = [w.text for w in layer.words_in(to_points(ctx, cell.bbox))]
+        text = with_layer_words(text, words)
+    return replace(cell, text=text, text_source="model")
 
 
 async def _model_text(ctx: PageContext, cell: Cell) -> str | None:
