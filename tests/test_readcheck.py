@@ -283,3 +283,19 @@ def test_cli_reports_each_prompt_per_page(base_url, fake, capsys):
         assert page["layout_only"]["score"]["mean_iou"] == 1.0
         assert [g["similarity"] for g in page["grounding"]] == [1.0] * len(page["grounding"])
     assert data["read"]["overall"]["grounding_similarity"] == 1.0
+
+
+def test_layout_only_cells_are_matched_in_reading_order_by_category():
+    from langchain_dotsocr.check.score import score_layout
+    from langchain_dotsocr.layout import Cell
+
+    (page,) = [p for p in reference_pages() if p.name == "table"]
+    boxes = [Cell(c.category, c.bbox, None) for c in page.cells]  # no text, as layout_only answers
+    whole = score_layout(page, boxes)
+    assert (whole.matched, whole.mean_iou) == (len(page.cells), 1.0)
+    # A cell left out costs only itself; in the order turned round, cells meet others' boxes.
+    missing = score_layout(page, boxes[:2] + boxes[3:])
+    assert missing.matched == len(page.cells) - 1
+    assert missing.mean_iou == (len(page.cells) - 1) / len(page.cells)
+    backwards = score_layout(page, boxes[::-1])
+    assert backwards.mean_iou < 0.5
