@@ -7,7 +7,8 @@ Needs a cluster with GPUs and ``pip install "ray[llm]" "langchain-dotsocr[ray]"`
 pins its own vLLM; dots.ocr needs vLLM 0.11 or later). No server to run: each GPU runs an
 engine. What you give up against servers (examples/ray_batch.py): the engine processor hands
 back whole answers, so there is no streaming, no loop cut and no fallback; an incomplete answer
-keeps the cells that were complete (``extraction="salvaged"``).
+keeps the cells that were complete (``extraction="salvaged"``); and a PDF's text layer is not
+used (``text_layer="off"``): every page's text is the model's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from langchain_dotsocr.settings import DotsOCRSettings
 
 MODEL = "rednote-hilab/dots.ocr"
 MAX_MODEL_LEN = 32768  # a 200-dpi page and the full output budget fit (see the README)
-SETTINGS = DotsOCRSettings(model=MODEL, max_model_len=MAX_MODEL_LEN, on_error="mark")
+# text_layer="off": an engine answers each page in one pass, with the model's text (the text
+# layer's path asks each table and formula again on its box; read_pages over servers does).
+SETTINGS = DotsOCRSettings(
+    model=MODEL, max_model_len=MAX_MODEL_LEN, on_error="mark", text_layer="off"
+)
 
 
 def preprocess(row: dict[str, Any]) -> dict[str, Any]:

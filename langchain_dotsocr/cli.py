@@ -203,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--read", action="store_true",
-        help="also send the bundled reference pages (one request each) and judge the answers: "
+        help="also send the bundled reference pages, each asked layout_all, layout_only and "
+        "grounding on a few boxes (the prompts of --text-layer auto), and judge the answers: "
         "text, tables, boxes, categories, parse failures, time",
     )
     check.add_argument("--json", action="store_true",

@@ -109,11 +109,18 @@ def test_the_answer_to_records_step_for_engines_in_the_cluster(two_doubles, fold
 
     from langchain_dotsocr.prompts import prompt_text
 
-    settings = DotsOCRSettings(dpi=72, model="rednote-hilab/dots.ocr")
+    settings = DotsOCRSettings(dpi=72, model="rednote-hilab/dots.ocr", text_layer="off")
     from langchain_dotsocr.pages import Geometry
 
     row = {"bytes": (folder / "book.pdf").read_bytes(), "path": "book.pdf"}
     page = render_pages(row, settings, Geometry(dpi=72))[0]
+    assert page["layer"] is None  # "off": no layer read
+    layered = settings.model_copy(update={"text_layer": "auto"})
+    # One engine pass is the model's text: the layer's settings are refused, not misread.
+    with pytest.raises(ValueError, match='text_layer="off"'):
+        engine_request(page, layered)
+    with pytest.raises(ValueError, match='text_layer="off"'):
+        result_of_answer(page, "[]", layered)
     request = engine_request(page, settings)
     assert request["messages"][0]["content"][0]["image_url"]["url"] == page["image"]
     assert request["messages"][0]["content"][1]["text"] == prompt_text("layout_all", None)
@@ -178,9 +185,9 @@ def test_the_engine_recipe_turns_an_engines_row_into_a_result_row(two_doubles, f
     engine_row |= {"generated_text": answer["choices"][0]["message"]["content"],
                    "num_generated_tokens": 10, "prompt": "..."}
     out = recipe.postprocess(engine_row)
-    # A result row carries no pixels: neither the image nor the page's file.
-    assert set(out) == {k for k in recipe_page_keys() if k not in ("image", "page_file")} | {
-        "result", "model"}
+    # A result row carries no pixels: neither the image nor the page's file (nor a layer).
+    assert set(out) == {k for k in recipe_page_keys()
+                        if k not in ("image", "page_file", "layer")} | {"result", "model"}
     assert json.loads(out["result"])["extraction"] == "layout"
     bad = recipe.unread(render_pages({"bytes": b"nope", "path": "x.pdf"}, recipe.SETTINGS,
                                      Geometry())[0])
@@ -373,3 +380,42 @@ def test_a_share_of_a_page_that_failed_follows_on_error_as_in_the_loader(ray_ses
     assert [d.metadata["category"] for d in read] == [d.metadata["category"] for d in want
                                                        if d.metadata["page"] == 0
                                                        and d.metadata["category"] != "Error"]
+
+
+def test_the_text_layer_travels_with_its_page_and_ray_gives_the_loaders_documents(
+    ray_session, tmp_path
+):
+    from tests import textpdfs
+
+    doc = textpdfs.report(2)
+    (tmp_path / "report.pdf").write_bytes(doc.pdf)
+    options = {"dpi": 72, "retry_backoff": 0.01}
+
+    def same(docs):
+        return [(d.page_content, d.metadata["text_source"], d.metadata["element_id"], d.id)
+                for d in docs]
+
+    got, want = {}, {}
+    for mode in ("auto", "off"):
+        fake = FakeVLLM()
+        with serve(fake) as url:
+            rows = read_pages(str(tmp_path), base_url=url, actors=1, text_layer=mode,
+                              **options).materialize()
+            prompts = sorted(r.prompt_mode for r in fake.chat_requests)
+            fake.reset()
+            want[mode] = DotsOCRLoader(str(tmp_path / "report.pdf"), base_url=url,
+                                       text_layer=mode, **options).load()
+            assert prompts == sorted(r.prompt_mode for r in fake.chat_requests)
+        got[mode] = list(documents(rows, text_layer=mode, **options))
+        assert all("layer" not in r and "image" not in r for r in rows.take_all())
+    assert same(got["auto"]) == same(want["auto"])
+    assert [(d.page_content, d.metadata) for d in got["auto"]] == [
+        (d.page_content, d.metadata) for d in want["auto"]]
+    # The words of the report's text elements are the file's, and the ids say so.
+    layered = [d for d in got["auto"] if d.metadata["text_source"] == "layer"]
+    assert layered and {d.metadata["category"] for d in layered} >= {"Text", "Page-footer"}
+    truth = {text for page in doc.truths for text in page.values()}
+    assert {d.page_content for d in layered if d.metadata["category"] == "Text"} <= truth
+    assert same(got["off"]) == same(want["off"])
+    assert {d.metadata["text_source"] for d in got["off"]} == {"model"}
+    assert {d.id for d in got["off"]}.isdisjoint(d.id for d in got["auto"])

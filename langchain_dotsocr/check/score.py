@@ -5,6 +5,11 @@ resizes images moves every box): tables to tables and pictures to pictures in re
 every other cell to the unmatched answer cell whose text is most alike, if at least half alike.
 Boxes are then compared as they are, and a scale is fitted that would explain them.
 
+A ``layout_only`` answer has no text to match by: its cells are matched to the true cells in
+reading order, category by category (the longest common subsequence of the two sequences of
+categories, so a cell missed or added costs only itself), and its boxes are then scored as
+those of a ``layout_all`` answer (:func:`score_layout`).
+
 Texts are compared as OmniDocBench does, with the layout's incidentals normalised away:
 Unicode NFKC, Markdown heading, list and emphasis marks, ``$`` around formulas, table tags
 (table structure is scored on its own) and all whitespace.
@@ -17,6 +22,7 @@ import statistics
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -63,6 +69,21 @@ class PageScore:
     #: Whether that scale explains the boxes (their offset shrinks to under half once scaled).
     scale_fits: bool
     tables: tuple[TableScore, ...]
+    categories_expected: tuple[str, ...]
+    categories_found: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LayoutScore:
+    """What a ``layout_only`` answer got right of one page: its boxes, categories and order
+    (the fields mean what :class:`PageScore`'s of the same name do)."""
+
+    matched: int
+    cells: int
+    mean_iou: float
+    mean_offset_pt: float | None
+    scale: tuple[float, float] | None
+    scale_fits: bool
     categories_expected: tuple[str, ...]
     categories_found: tuple[str, ...]
 
@@ -124,6 +145,15 @@ def match(truth: Sequence[Cell], found: Sequence[Cell]) -> list[tuple[Cell, Cell
     return pairs
 
 
+def match_in_order(truth: Sequence[Cell], found: Sequence[Cell]) -> list[tuple[Cell, Cell]]:
+    """Pairs (true cell, answer cell) of the same category in the same reading order: the
+    longest common subsequence of their categories; texts and boxes are not looked at."""
+    blocks = SequenceMatcher(
+        None, [c.category for c in truth], [c.category for c in found], autojunk=False
+    ).get_matching_blocks()
+    return [(truth[b.a + k], found[b.b + k]) for b in blocks for k in range(b.size)]
+
+
 def fit_scale(pairs: Sequence[tuple[Cell, Cell]]) -> tuple[float, float] | None:
     """Least-squares factors (x, y) with answer ~ factor * truth (a resize keeps the origin)."""
     if len(pairs) < 2:
@@ -152,29 +182,53 @@ def _offset(pairs: Sequence[tuple[Cell, Cell]], sx: float = 1.0, sy: float = 1.0
 def score_page(page: ReferencePage, found: Sequence[Cell]) -> PageScore:
     """Score answer cells (boxes already in the PNG's pixels) against the page's truth."""
     pairs = match(page.cells, found)
+    layout = _layout(page, pairs, found)
+    partner = {id(t): f for t, f in pairs}
+    tables = tuple(table_score(t, partner.get(id(t))) for t in page.cells if t.category == "Table")
+    return PageScore(
+        text_similarity=similarity(page_text(page.cells), page_text(found)),
+        matched=layout.matched,
+        cells=layout.cells,
+        mean_iou=layout.mean_iou,
+        mean_offset_pt=layout.mean_offset_pt,
+        scale=layout.scale,
+        scale_fits=layout.scale_fits,
+        tables=tables,
+        categories_expected=layout.categories_expected,
+        categories_found=layout.categories_found,
+    )
+
+
+def score_layout(page: ReferencePage, found: Sequence[Cell]) -> LayoutScore:
+    """Score a ``layout_only`` answer's cells (boxes in the PNG's pixels, no text) against the
+    page's truth: matched in reading order (module docstring), then as :func:`score_page`."""
+    return _layout(page, match_in_order(page.cells, found), found)
+
+
+def _layout(
+    page: ReferencePage, pairs: Sequence[tuple[Cell, Cell]], found: Sequence[Cell]
+) -> LayoutScore:
+    """The boxes and categories of matched ``pairs``."""
     ious = [iou(t.bbox, f.bbox) for t, f in pairs]
     offset = _offset(pairs) if pairs else None
     scale = fit_scale(pairs)
     fits = False
     if scale is not None and offset is not None:
         fits = offset > 0 and _offset(pairs, *scale) < 0.5 * offset
-    partner = {id(t): f for t, f in pairs}
-    tables = tuple(_table(t, partner.get(id(t))) for t in page.cells if t.category == "Table")
-    return PageScore(
-        text_similarity=similarity(page_text(page.cells), page_text(found)),
+    return LayoutScore(
         matched=len(pairs),
         cells=len(page.cells),
         mean_iou=sum(ious) / len(page.cells) if page.cells else 1.0,
         mean_offset_pt=None if offset is None else offset * 72 / REFERENCE_DPI,
         scale=scale,
         scale_fits=fits,
-        tables=tables,
         categories_expected=tuple(sorted(page.categories)),
         categories_found=tuple(sorted({c.category for c in found})),
     )
 
 
-def _table(truth: Cell, found: Cell | None) -> TableScore:
+def table_score(truth: Cell, found: Cell | None) -> TableScore:
+    """A true table against the answer's table (``found`` None: none): shape and TEDS."""
     shape = table_shape(truth.text or "") or (0, 0)
     if found is None:
         return TableScore(shape, None, 0.0)

@@ -136,7 +136,8 @@ async def check_server(
     Args:
         settings: the loader's settings (server, key, model, dpi, pixel limits, budget).
         base_url: the server to check (default: the first of ``settings.base_url``).
-        read: also send the reference pages, one request each, and judge the answers
+        read: also send the reference pages, each asked ``layout_all``, ``layout_only`` and
+            grounding on a few of its boxes (:mod:`.reading`), and judge the answers
             (``ServerCheck.read`` and ``ServerCheck.verdicts``).
 
     Raises:

@@ -17,6 +17,15 @@ was never measured on these pages: there is no GPU here), it reports the numbers
 * categories: a category dots.ocr does not have fails; an expected one missing is a note.
 * time: a page over 3 times the median page time (and over 1 s) is a note: time depends on
   the hardware and the load, which the check cannot judge.
+* layout_only and grounding, the prompts ``text_layer="auto"`` reads a born-digital PDF by
+  (:mod:`.layered`), are judged on the pages whose ``layout_all`` answer is valid, so that a
+  server that reads ``layout_all`` right and these wrong is told apart from one that reads
+  nothing right (which the rules above name): an answer that is not valid (as above), a
+  ``layout_only`` answer with categories dots.ocr does not have or a box IoU under 0.5, a
+  grounding text under 0.5 similarity or a grounded table of another shape fail, with the
+  advice to parse with ``text_layer="off"`` until the server is fixed; IoU under 0.75,
+  similarity under 0.9 or TEDS under 0.9 are notes. Boxes and grounding texts are not judged
+  when the server resizes images (the scale rule says so: its boxes land elsewhere).
 """
 
 from __future__ import annotations
@@ -68,6 +77,10 @@ class Summary:
     tables_right: int
     failed_to_parse: int
     median_seconds: float
+    #: Mean box IoU of the valid ``layout_only`` answers (None: none).
+    layout_only_iou: float | None = None
+    #: Mean text similarity of the valid grounding answers (None: none).
+    grounding_similarity: float | None = None
 
 
 def _mean(values: list[float]) -> float | None:
@@ -94,6 +107,13 @@ def summarise(check: ReadCheck) -> Summary:
         tables_right=sum(t.same_shape for t in tables),
         failed_to_parse=len(check.by_parse("invalid_json", "garbled", "truncated", "empty")),
         median_seconds=statistics.median(p.seconds for p in check.pages) if check.pages else 0.0,
+        layout_only_iou=_mean([
+            p.layout_only.score.mean_iou for p in check.pages
+            if p.layout_only is not None and p.layout_only.score is not None
+        ]),
+        grounding_similarity=_mean([
+            g.similarity for p in check.pages for g in p.grounding if g.similarity is not None
+        ]),
     )
 
 
@@ -332,9 +352,105 @@ def slow(check: ReadCheck) -> list[Verdict]:
     return out
 
 
+# -- the prompts of text_layer="auto" ---------------------------------------------------------
+
+AUTO_HINT = (
+    'text_layer="auto" (the default) reads born-digital PDF pages with this prompt and would '
+    "misread them: parse with --text-layer off (text_layer=\"off\") until the server answers "
+    "it right"
+)
+
+
+def _why_not(parse: str, finish_reason: str | None, preview: str, error: str | None) -> str:
+    """An answer that is not valid, in a few words."""
+    if parse == "failed":
+        return f"no answer ({error})"
+    if parse == "truncated":
+        return f"cut before its end (finish_reason {finish_reason})"
+    if parse == "garbled":
+        return f"garbage, e.g. {preview[:40]!r}"
+    return {"empty": "empty", "invalid_json": "not valid JSON"}.get(parse, parse)
+
+
+def _judged(
+    kind: str,
+    what: str,
+    checked: int,
+    bad: list[tuple[ReadPage, str]],
+    weak: list[tuple[ReadPage, str]],
+) -> list[Verdict]:
+    out = []
+    if bad:
+        pages = list(dict.fromkeys(p for p, _ in bad))
+        details = "; ".join(f"{p.name}: {why}" for p, why in bad)
+        out.append(Verdict(
+            kind, "fail",
+            f"{what} answers are wrong on {len(pages)} of the {checked} pages that layout_all "
+            f"reads right ({details}): {AUTO_HINT}",
+            _names(pages),
+        ))
+    if weak:
+        pages = list(dict.fromkeys(p for p, _ in weak))
+        details = "; ".join(f"{p.name}: {why}" for p, why in weak)
+        out.append(Verdict(kind, "note", f"{what} answers agree less than expected ({details}); "
+                           f"{UNMEASURED}", _names(pages)))
+    return out
+
+
+def layout_only(check: ReadCheck) -> list[Verdict]:
+    scaled = bool(scaled_boxes(check))
+    bad: list[tuple[ReadPage, str]] = []
+    weak: list[tuple[ReadPage, str]] = []
+    for page in check.scored:
+        read = page.layout_only
+        if read is None:
+            continue
+        if read.score is None:
+            bad.append((page, _why_not(read.parse, read.finish_reason, read.preview, read.error)))
+            continue
+        score = read.score
+        foreign = sorted(set(score.categories_found) - set(CATEGORIES))
+        boxes = f"box IoU {score.mean_iou:.2f}, {score.matched} of {score.cells} cells in order"
+        if foreign:
+            bad.append((page, f"categories dots.ocr does not have ({', '.join(foreign)})"))
+        elif not scaled and score.mean_iou < IOU_FAIL:
+            bad.append((page, boxes))
+        elif not scaled and score.mean_iou < IOU_NOTE:
+            weak.append((page, boxes))
+    return _judged(
+        "layout_only", "layout_only (boxes, categories, order)", len(check.scored), bad, weak
+    )
+
+
+def grounding(check: ReadCheck) -> list[Verdict]:
+    scaled = bool(scaled_boxes(check))
+    bad: list[tuple[ReadPage, str]] = []
+    weak: list[tuple[ReadPage, str]] = []
+    for page in check.scored:
+        for read in page.grounding:
+            what = f"the {read.category} at {list(read.box)}"
+            if read.similarity is None:
+                why = _why_not(read.parse, read.finish_reason, read.preview, read.error)
+                bad.append((page, f"{what}: {why}"))
+                continue
+            if scaled:
+                continue
+            table = read.table
+            if table is not None and not table.same_shape:
+                rows, cols = table.found or (0, 0)
+                bad.append((page, f"{what}: {rows}x{cols} cells of {table.truth[0]}x"
+                            f"{table.truth[1]}"))
+            elif read.similarity < TEXT_FAIL:
+                bad.append((page, f"{what}: text similarity {read.similarity:.2f}"))
+            elif read.similarity < TEXT_NOTE or (table is not None and table.teds < TEDS_NOTE):
+                teds = f", TEDS {table.teds:.2f}" if table is not None else ""
+                weak.append((page, f"{what}: text similarity {read.similarity:.2f}{teds}"))
+    return _judged("grounding", "grounding (one box's text)", len(check.scored), bad, weak)
+
+
 RULES: tuple[Callable[[ReadCheck], list[Verdict]], ...] = (
     no_answer, garbled, truncated, invalid_json, empty, scaled_boxes, boxes, tables, text,
-    categories, slow,
+    categories, slow, layout_only, grounding,
 )
 
 

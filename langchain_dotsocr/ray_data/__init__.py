@@ -7,6 +7,7 @@ stages are the loader's own, spread over the cluster::
 
     ray.data.read_binary_files(paths)        files, local or cloud paths
       -> flat_map(render_pages)              page rows: the package's renderer, one row a page
+                                             (with its PDF text layer, text_layer="auto")
       -> repartition(16 rows a block)        so that every actor gets pages (streaming)
       -> map(PageReader, actor pool)         result rows: the package's async client in each
                                              actor (streaming, loop cut, budgets, fallbacks,
@@ -78,9 +79,12 @@ def read_pages(
             function that builds one), for a describer that cannot be pickled, as a chat model
             holding a client cannot; ``describe_pictures=`` is pickled to the actors instead.
         **settings: the loader's settings (``base_url`` with several servers, ``dpi``,
-            ``ocr_pictures``, ``images``, ``describe_pictures``, ...). ``max_concurrency`` is
-            per actor, and defaults to :data:`ROWS_PER_ACTOR`. ``images=FOLDER`` is written
-            by the actors: give a folder every node writes to (a shared file system).
+            ``ocr_pictures``, ``images``, ``describe_pictures``, ``text_layer``: with
+            ``"auto"``, the default, each PDF page's text layer is read beside its render and
+            travels in its row to the actors, which read the page as the loader does, ...).
+            ``max_concurrency`` is per actor, and defaults to :data:`ROWS_PER_ACTOR`.
+            ``images=FOLDER`` is written by the actors: give a folder every node writes to (a
+            shared file system).
 
     Returns:
         The result rows (see :mod:`.rows`), for :func:`documents` or :func:`document_rows`.

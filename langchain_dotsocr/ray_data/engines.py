@@ -1,4 +1,11 @@
-"""Engines inside the cluster: the request of a page row, and the result row of an answer."""
+"""Engines inside the cluster: the request of a page row, and the result row of an answer.
+
+An engine answers one request per page, so this path reads every page as
+``text_layer="off"`` does (the model's ``layout_all`` text): the text layer's path asks a page
+for its layout, then each table and formula on its box, which one pass of an engine processor
+cannot. Settings with ``text_layer="auto"`` are refused rather than read otherwise than they
+say (their answer key would name Documents the loader makes differently).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +17,17 @@ from ..prompts import chat_body, prompt_text
 from ..read import PageResult
 from ..read.reader import elements_of
 from ..settings import DotsOCRSettings
-from .rows import PAGE_ROW, PIXELS, error_row, page_info, prepared_page, result_json
+from .rows import PAGE_ONLY, PAGE_ROW, error_row, page_info, prepared_page, result_json
 
 
 def engine_request(row: dict[str, Any], settings: DotsOCRSettings) -> dict[str, Any]:
     """What Ray Data's vLLM engine processor needs for a page row: ``messages`` (image first,
-    then the prompt, as the loader sends them) and ``sampling_params``."""
+    then the prompt, as the loader sends them) and ``sampling_params``.
+
+    Raises:
+        ValueError: ``settings.text_layer`` is not ``"off"`` (see the module's docstring).
+    """
+    off(settings)
     body = chat_body(
         model=settings.model or "",
         image_url=row["image"],
@@ -42,9 +54,13 @@ def result_of_answer(
     The answer is decoded cell by cell as the loader does; without a stream there is no loop
     cut and no fallback, so an incomplete answer keeps what it salvaged (``salvaged``), and
     one with nothing usable becomes an error row.
+
+    Raises:
+        ValueError: ``settings.text_layer`` is not ``"off"`` (see the module's docstring).
     """
+    off(settings)
     # Only the page's own columns: the engine's (messages with the image, tokens) stay behind.
-    out = {k: row[k] for k in PAGE_ROW if k not in PIXELS} | {"model": model}
+    out = {k: row[k] for k in PAGE_ROW if k not in PAGE_ONLY} | {"model": model}
     info = page_info(row)
     result = PageResult(info)
     width, height = int(row["image_width"]), int(row["image_height"])
@@ -60,3 +76,13 @@ def result_of_answer(
     result.extraction = "layout" if decoded.complete else "salvaged"
     result.problems = decoded.problems
     return out | {"result": result_json(result), "error": None, "error_type": None}
+
+
+def off(settings: DotsOCRSettings) -> None:
+    """Refuse settings that ask for the text layer, which one engine pass cannot read."""
+    if settings.text_layer != "off":
+        raise ValueError(
+            f"engines in the cluster read each page in one request, the model's text: give "
+            f"text_layer=\"off\" (not {settings.text_layer!r}) to render_pages, engine_request "
+            "and result_of_answer, or read the text layer with read_pages over servers"
+        )

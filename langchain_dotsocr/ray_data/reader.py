@@ -20,7 +20,15 @@ from ..pages import Geometry
 from ..read import PageResult, Reader
 from ..servers import Servers
 from ..settings import DotsOCRSettings
-from .rows import PIXELS, crop_source, error_row, page_info, prepared_page, result_json, source_id
+from .rows import (
+    PAGE_ONLY,
+    crop_source,
+    error_row,
+    page_info,
+    prepared_page,
+    result_json,
+    source_id,
+)
 
 #: Pages one actor reads at once: Ray Data runs this many rows of an async UDF per actor.
 ROWS_PER_ACTOR = 16
@@ -58,7 +66,7 @@ class PageReader:
 
     async def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
         """A page row in, its result row out (``result`` JSON, or ``error``); no pixels."""
-        out = {k: v for k, v in row.items() if k not in PIXELS}
+        out = {k: v for k, v in row.items() if k not in PAGE_ONLY}
         if row.get("error"):
             return out | {"result": None, "model": None}
         info = page_info(row)

@@ -1,11 +1,14 @@
 """Rows of the Ray pipeline: a file's pages as rows, a page's result as a row, and back.
 
 Every row of one dataset has the same keys (:data:`PAGE_ROW`, None where unknown), so blocks
-share a schema. A page row carries the page encoded as the loader sends it and, when crops or
-descriptions are asked, ``page_file``: the page alone in a file (a one-page PDF, or the image
-file), which the actor cuts the crops from at the render resolution, as the loader cuts them
-from the source. A result row carries the page's result as JSON (its figures included) and
-never the page's image, its file or the API key.
+share a schema. A page row carries the page encoded as the loader sends it; with
+``text_layer="auto"``, ``layer``: a PDF page's text layer, read where the page is rendered,
+beside the render, as the loader reads it (:func:`~langchain_dotsocr.textlayer.layer_to_dict`,
+as zlib-compressed JSON: a tenth of its size, and exact); and, when crops or descriptions are
+asked, ``page_file``: the page alone in a file (a one-page PDF, or the image file), which the
+actor cuts the crops from at the render resolution, as the loader cuts them from the source.
+A result row carries the page's result as JSON (its figures, and each element's
+``text_source``, included) and never the page's image, its file, its layer or the API key.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import zlib
 from dataclasses import asdict
 from typing import Any
+
+from PIL import Image
 
 from ..crops import Figure
 from ..encode import EncodedImage, decode_image
@@ -32,11 +38,12 @@ PAGE_ROW: dict[str, Any] = dict.fromkeys(
     (
         "source", "page", "total_pages", "page_width", "page_height", "coordinate_unit",
         "natural_pixels", "image", "image_width", "image_height", "whole", "page_file",
-        "digest", "answer", "error", "error_type",
+        "digest", "answer", "layer", "error", "error_type",
     )
 )
-#: What a result row leaves out of its page row: the page's pixels.
-PIXELS = ("image", "page_file")
+#: What a result row leaves out of its page row: the page's pixels, its file and its text
+#: layer (the result holds the text read).
+PAGE_ONLY = ("image", "page_file", "layer")
 _DATA_URL = re.compile(r"data:[\w/.+-]+;base64,[A-Za-z0-9+/=]*")
 _MASK = "**********"
 logger = logging.getLogger("langchain_dotsocr")
@@ -73,9 +80,8 @@ def render_pages(
         for index in select_pages(document.total, settings.pages):
             where = file | {"page": index, "total_pages": document.total}
             try:
-                page = prepare(
-                    document.render(index, geometry), settings.image_format, settings.jpeg_quality
-                )
+                rendered = document.render(index, geometry, layer=settings.text_layer == "auto")
+                page = prepare(rendered, settings.image_format, settings.jpeg_quality)
             except DotsOCRError as exc:
                 rows.append(error_row(where, exc.located(source, index, document.total)))
                 continue
@@ -99,9 +105,23 @@ def _page_row(page: Prepared) -> dict[str, Any]:
         "image_width": page.width,
         "image_height": page.height,
         "whole": page.whole,
+        "layer": None if page.layer is None else _packed(page.layer),
         "error": None,
         "error_type": None,
     }
+
+
+def _packed(layer: Any) -> bytes:
+    from ..textlayer import layer_to_dict  # loaded only where a page has a layer
+
+    return zlib.compress(json.dumps(layer_to_dict(layer), ensure_ascii=False).encode())
+
+
+def _unpacked(data: bytes, image: Image.Image) -> Any:
+    """The text layer of a page row, its ink evidence taken from ``image`` (the page sent)."""
+    from ..textlayer import layer_from_dict
+
+    return layer_from_dict(json.loads(zlib.decompress(data)), image)
 
 
 def _page_file(document: PageDocument, index: int, wanted: bool) -> dict[str, Any]:
@@ -143,11 +163,14 @@ def _message(error: BaseException, secrets: tuple[str, ...] = ()) -> str:
 
 
 def prepared_page(row: dict[str, Any]) -> Prepared:
-    """The page of a page row as the readers take it: the image sent, and its ink (mapped
-    again from the image: a map does not travel well as a column)."""
+    """The page of a page row as the readers take it: the image sent, its ink (mapped again
+    from the image: a map does not travel well as a column) and its text layer, if any (its
+    pixel evidence from the same image: the loader's own render for ``image_format="png"``,
+    the default; a JPEG's pixels differ from it a little, as the ink map's do)."""
     image = EncodedImage(row["image"], int(row["image_width"]), int(row["image_height"]))
-    ink = ink_map(decode_image(image), COARSE)
-    return Prepared(page_info(row), image, ink, bool(row["whole"]))
+    pixels = decode_image(image)
+    layer = _unpacked(bytes(row["layer"]), pixels) if row.get("layer") else None
+    return Prepared(page_info(row), image, ink_map(pixels, COARSE), bool(row["whole"]), layer)
 
 
 def page_info(row: dict[str, Any]) -> PageInfo:

@@ -7,6 +7,7 @@ from .agree import AGREEMENT, agrees, sample_boxes
 from .chars import Box
 from .layer import PageLayer, read_layer
 from .lines import Word
+from .serial import layer_from_dict, layer_to_dict
 from .trust import Trust
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "Trust",
     "Word",
     "agrees",
+    "layer_from_dict",
+    "layer_to_dict",
     "read_layer",
     "sample_boxes",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -12,7 +13,7 @@ from PIL import Image
 from .chars import Box, Char, read_chars
 from .ink import Ink
 from .lines import Word, compounds, reading_text, reading_words, words
-from .trust import Trust, judge
+from .trust import Level, Trust, glyph_boxes, judge
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,12 @@ def read_layer(page: Any, image: Image.Image | None = None) -> PageLayer:
     size = text.frame.size
     ink = Ink.of(image, size) if image is not None else None
     verdict = judge(text, ink)
-    if ink is not None and verdict.trust.level == "check":
-        ink.cover(c.box for c in verdict.chars)
+    if ink is not None:
+        cover(ink, verdict.trust.level, verdict.chars)
     return PageLayer(verdict.trust, size, verdict.chars, ink)
+
+
+def cover(ink: Ink, level: Level, chars: Sequence[Char]) -> None:
+    """Mark on ``ink`` the glyphs a verdict of ``level`` lets through (``chars``): the ink
+    they hold is the layer's share of a box (:meth:`PageLayer.share_in`)."""
+    ink.cover(glyph_boxes(level, chars))

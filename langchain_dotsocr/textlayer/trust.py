@@ -231,13 +231,20 @@ def judge(page: PageText, ink: Ink | None) -> Verdict:
             (),
         )
     notes = [f"{trusted_glyphs} characters"]
-    if ink is not None:
-        ink.cover(box_of(run) for run in _runs(trusted, words=False))
     for why, count in Counter(hidden.values()).most_common():
         notes.append(f"{count} not trusted: {why}")
     if untrusted:
         notes.append(f"{untrusted} not trusted: unreadable codes")
     return Verdict(Trust("trusted", "; ".join(notes), trusted_glyphs), trusted)
+
+
+def glyph_boxes(level: Level, chars: Sequence[Char]) -> list[Box]:
+    """Where the glyphs a verdict of ``level`` lets through lie, to mark on the page's ink:
+    trusted text by the stretches of its lines (the gaps between words are its ink too), an
+    OCR layer glyph by glyph; none for ``"none"``."""
+    if level == "trusted":
+        return [box_of(run) for run in _runs(chars, words=False)]
+    return [c.box for c in chars] if level == "check" else []
 
 
 def _garbage_reason(glyphs: Sequence[Char], bad_fonts: dict[str, str]) -> str:

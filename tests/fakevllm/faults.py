@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .answers import GROUNDING, LAYOUT_ALL, OCR, Script, cell, dumps, normal_answer
-from .regressions import columns_dropped, garbled
+from .regressions import columns_dropped, drop_columns, garbled
 from .vision import Element
 
 HTTP_FAULTS: dict[str, int] = {
@@ -49,7 +49,8 @@ ANSWER_FAULTS = frozenset(
         "ascii_escape",  # non-ASCII written as \\uXXXX escapes
         "empty",  # "[]" (or "" in the text modes)
         "garbled",  # prose instead of JSON: a chat template without the role markers
-        "table_columns_dropped",  # every table keeps the first half of its columns (#268)
+        "table_columns_dropped",  # every table keeps the first half of its columns (#268),
+        # in a layout answer and in a grounding answer on a table's box (its HTML) alike
     }
 )
 FAULT_KINDS: frozenset[str] = frozenset(
@@ -274,6 +275,8 @@ def answer_script(
         return Script(normal)
     if kind == "garbled":
         return garbled(elements)
+    if mode == GROUNDING and kind == "table_columns_dropped":  # a table's HTML, as in layouts
+        return Script(drop_columns(normal))
     if mode in (OCR, GROUNDING):
         return _text_mode(kind, normal)
     with_text = mode == LAYOUT_ALL
