@@ -8,8 +8,8 @@ from langchain_dotsocr.documents.headings import (
     heading_text,
     level_by_size,
     markdown_depth,
-    numbering_depth,
 )
+from langchain_dotsocr.documents.numbering import numbering_depth
 from tests.fakevllm import Box, PageSpec, make_pdf, page_footer_box
 
 BODY = (

@@ -7,7 +7,7 @@ import pytest
 
 from langchain_dotsocr import DotsOCRLoader
 from langchain_dotsocr.documents.captions import labelled, link_captions
-from langchain_dotsocr.documents.headings import mended_number, numbering_depth
+from langchain_dotsocr.documents.numbering import mended_number, numbering_depth
 from langchain_dotsocr.layout import Element
 from langchain_dotsocr.tables import join_tables, table_shape
 from tests.fakevllm import make_pdf
