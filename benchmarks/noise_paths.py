@@ -28,7 +28,17 @@ from langchain_dotsocr.layout import Element  # noqa: E402
 from tests.fakevllm.answers import says  # noqa: E402
 from tests.fakevllm.noise import Noise  # noqa: E402
 from tests.fakevllm.vision import Element as Seen  # noqa: E402
-from tests.noisydocs import PX, H, Truth, W, assemble, make_document, score  # noqa: E402
+from tests.noisydocs import (  # noqa: E402
+    PX,
+    H,
+    Truth,
+    W,
+    _structure,
+    assemble,
+    make_document,
+    score,
+    tag_documents,
+)
 
 HEADINGS = ("Title", "Section-header")
 
@@ -117,6 +127,17 @@ def changed(truth: Truth, clean: list, pages: list[list[tuple[int, Element]]]) -
     return f.elements - f.paths_kept
 
 
+def beneath(truth: Truth, clean: list) -> Counter[str]:
+    """How many elements of the exact reading sit under each heading (by its truth tag)."""
+    tags = tag_documents(truth, clean)
+    by_id = {str(d.id): d for d in clean}
+    out: Counter[str] = Counter()
+    for i in by_id:
+        if tags[i] and ":head:" not in tags[i][0] and ":foot:" not in tags[i][0]:
+            out.update(_structure(i, by_id, tags))
+    return out
+
+
 def describe(truth: Truth, p: int, n: int, events: list[str]) -> str:
     category = truth.pages[p][n].category
     what = truth.pages[p][n].category if category in HEADINGS else f"{category} (no heading)"
@@ -136,11 +157,12 @@ def main() -> None:
     args = parser.parse_args()
     cost: Counter[str] = Counter()
     count: Counter[str] = Counter()
-    total = lost = unexplained = 0
+    total = lost = unexplained = orphaned = 0
     cases = []
     for d in range(args.documents):
         truth = make_document(1000 + d)
         clean = assemble(truth.pages)
+        under = beneath(truth, clean)
         for seed in args.seeds:
             noise = Logged(seed=seed)
             pages, logs = [], []
@@ -163,6 +185,9 @@ def main() -> None:
                         if any("swapped" in v for v in what) or any("merged" in v for v in what):
                             ns |= {n - 1, n + 1} & set(range(len(truth.pages[p])))
                         events.append((p, ns, describe(truth, p, n, what), detail(what)))
+                    gone = "dropped" in what or "merged into the cell before" in what
+                    if truth_heading and gone:
+                        orphaned += under[truth.tags[p][n]]
             if base == 0:
                 for _, _, what, _ in events:
                     count[what] += 1
@@ -186,6 +211,11 @@ def main() -> None:
         print(f"  {what:<72}{count[what]:>6}{cost[what]:>7}{100 * cost[what] / total:>6.1f}%")
     print(f"  {'no heading event (body cells merged, split, dropped)':<72}{'':>6}"
           f"{unexplained:>7}{100 * unexplained / total:>6.1f}%")
+    print(f"  of which under a heading the reading lost (dropped, or merged into the text "
+          f"before it): {orphaned} ({100 * orphaned / total:.1f}%): those cannot keep their path")
+    kept = total - lost
+    print(f"  section paths unchanged: {100 * kept / total:.1f}%; of those that could be kept: "
+          f"{100 * kept / (total - orphaned):.1f}%")
     for c, d, seed, p, what, words in sorted(cases, reverse=True)[: args.show]:
         print(f"  {c:>4} paths: document {d} seed {seed} page {p}: {what} {words}")
 

@@ -123,7 +123,9 @@ def _misread_depth(text: str) -> int | None:
 
 
 _PLAIN = re.compile(r"(\d{1,3}(?:\.\d{1,3})*)\.?(?=\s|$)")
-_TOKEN = re.compile(r"[\d.]*\d[\d.]*(?=\s|$)")
+# A heading's first word when it may be a plain number: digits and dots, or a number whose
+# later groups have a letter in them (``3.m``).
+_TOKEN = re.compile(r"(?:[\d.]*\d[\d.]*|\d{1,3}(?:\.\w{0,3})+)(?=\s|$)")
 
 
 def plain_number(text: str) -> Number | None:
@@ -135,10 +137,15 @@ def plain_number(text: str) -> Number | None:
 
 def following(numbers: Sequence[Number]) -> list[Number]:
     """The numbers that may come next under open headings numbered ``numbers`` (outermost
-    first): the first child of the deepest, then the next sibling of each, deepest first."""
+    first): the first child of the deepest, then the next sibling of it and of each number it
+    is under (``3.2.1`` → ``3.2.1.1``, ``3.2.2``, ``3.3``, ``4``), whether or not those are
+    open (their heading may have been read without a number)."""
     if not numbers:
         return []
-    return [(*numbers[-1], 1)] + [(*n[:-1], n[-1] + 1) for n in reversed(numbers)]
+    deepest = numbers[-1]
+    return [(*deepest, 1)] + [
+        (*deepest[: k - 1], deepest[k - 1] + 1) for k in range(len(deepest), 0, -1)
+    ]
 
 
 def written(number: Number) -> str:
