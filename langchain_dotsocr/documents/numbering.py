@@ -15,7 +15,7 @@ under it, to another level. The depth it meant is kept by these steps, in order:
    from exactly one number that does, is that number with a character misread, and takes its
    depth (:func:`continued`): ``3.`` under an open ``3`` is ``3.1`` with its last digit lost,
    not the section ``3`` again; ``2.1.`` under ``2.1`` is ``2.1.1``. Where two such numbers
-   are as near (``3.`` under ``3.``: ``3.1`` or ``4.``), or none, the number read stands.
+   are as near (``.2`` under ``1.1``: ``1.2`` or ``2``), or none, the number read stands.
 
 Only the depth is taken from these rules: the heading's text is never changed.
 """
