@@ -1,6 +1,7 @@
 """Which of the noisy double's confusions change section paths, and how many elements each costs.
 
     python benchmarks/noise_paths.py [--documents 40] [--seeds 1 2 3 4 5] [--show 0]
+                                     [--against DIR]
 
 Reads the generated documents of benchmarks/noise_features.py through the noisy double's model
 (tests/fakevllm/noise.py at its default rates), logging what the noise did to every heading
@@ -8,7 +9,9 @@ Reads the generated documents of benchmarks/noise_features.py through the noisy 
 neighbour, swapped with a neighbour) and to every element read as a heading that is none
 (a running head read as Section-header). Each such event is then undone alone (its elements
 read exactly again) and the elements whose path comes back are its cost; what no heading
-event explains (body cells merged, split or dropped) is counted apart. Figures, not pass/fail.
+event explains (body cells merged, split or dropped) is counted apart, and so are the
+elements under a heading the reading lost, which cannot keep their path. ``--against DIR``
+measures the package of another checkout over the same documents. Figures, not pass/fail.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import tests  # noqa: E402, F401 (this checkout's documents and double, whichever package)
 
+if "--against" in sys.argv:  # before the package is imported
+    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--against") + 1]).resolve()))
+
+import langchain_dotsocr  # noqa: E402
 from langchain_dotsocr.layout import Element  # noqa: E402
 from tests.fakevllm.answers import says  # noqa: E402
 from tests.fakevllm.noise import Noise  # noqa: E402
@@ -154,7 +162,9 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=40)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--show", type=int, default=0, help="print this many worst cases")
+    parser.add_argument("--against", type=Path, help="a checkout whose package to measure")
     args = parser.parse_args()
+    print(f"package: {Path(langchain_dotsocr.__file__).parent}")
     cost: Counter[str] = Counter()
     count: Counter[str] = Counter()
     total = lost = unexplained = orphaned = 0
@@ -209,6 +219,11 @@ def main() -> None:
         (w, 0) for w in count if w not in cost
     ]:
         print(f"  {what:<72}{count[what]:>6}{cost[what]:>7}{100 * cost[what] / total:>6.1f}%")
+    kinds = ("dropped", "typo in its number", "swapped", "merged", "read as")
+    for kind in kinds:
+        paths = sum(c for what, c in cost.items() if kind in what)
+        name = f"any event with {kind!r}"
+        print(f"  {name:<72}{'':>6}{paths:>7}{100 * paths / total:>6.1f}%")
     print(f"  {'no heading event (body cells merged, split, dropped)':<72}{'':>6}"
           f"{unexplained:>7}{100 * unexplained / total:>6.1f}%")
     print(f"  of which under a heading the reading lost (dropped, or merged into the text "
@@ -216,6 +231,7 @@ def main() -> None:
     kept = total - lost
     print(f"  section paths unchanged: {100 * kept / total:.1f}%; of those that could be kept: "
           f"{100 * kept / (total - orphaned):.1f}%")
+    print("  (an event of two kinds counts under both)")
     for c, d, seed, p, what, words in sorted(cases, reverse=True)[: args.show]:
         print(f"  {c:>4} paths: document {d} seed {seed} page {p}: {what} {words}")
 
