@@ -288,8 +288,8 @@ class Sections(Step):
         level = 0
         if text:
             level, number = heading_level(item, ratio, self.path, where)
-            self.opened = self.opened or level == 1 or number is not None
-            self.opened = self.opened or numbering_depth(text) is not None
+            numbered = number is not None or numbering_depth(text) is not None
+            self.opened = self.opened or level == 1 or numbered
             if level == 1 and self.title is None:
                 self.title = ratio
             while self.path and self.path[-1].level >= level:
