@@ -303,11 +303,11 @@ def test_a_heading_and_a_neighbour_read_the_wrong_way_round_go_by_their_boxes():
     exact = report(head("2.3 Limits", 0), body(0), head("3 Discussion", 0, size=15), body(0))
     want = sections(exact)
     # The paragraph under 2.2 read after 2.3 (the heading read before the text above it).
-    swapped = exact[:7] + [exact[8], exact[7]] + exact[9:]
+    swapped = [*exact[:7], exact[8], exact[7], *exact[9:]]
     got = {words: path for words, _, path in sections(swapped)}
     assert got == {words: path for words, _, path in want}
     # The paragraph under 3 read before its heading.
-    swapped = exact[:10] + [exact[11], exact[10]]
+    swapped = [*exact[:10], exact[11], exact[10]]
     got = {words: path for words, _, path in sections(swapped)}
     assert got == {words: path for words, _, path in want}
     assert want[-1][2] == f"{T} > 3 Discussion"
