@@ -5,10 +5,16 @@ from __future__ import annotations
 import pytest
 
 from langchain_dotsocr import DotsOCRLoader
-from langchain_dotsocr.documents.captions import caption_kind, link_captions, link_footnotes
+from langchain_dotsocr.documents.captions import (
+    caption_kind,
+    caption_number,
+    link_captions,
+    link_footnotes,
+)
 from langchain_dotsocr.layout import Element
 from tests.fakevllm import Box, PageSpec, make_pdf, page_footer_box
-from tests.fakevllm.figures import figures_page
+from tests.fakevllm.figures import figures_page, table_html
+from tests.noisydocs import assemble
 
 
 @pytest.fixture
@@ -138,3 +144,61 @@ def test_footnotes_chain_under_their_table_and_stop_at_anything_else():
 )
 def test_caption_labels(text, kind):
     assert caption_kind(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("Table 6: Stock", "6"), ("Tab. 2 Stock", "2"), ("Таблица 2. Запасы", "2"),
+     ("表2 库存", "2"), ("Figure 3.1 The hubs", "3.1"), ("**Table IV**", "IV"),
+     ("Tabl6 2: Stock", "2"), ("Table 5 (continued)", "5"), ("Table of contents", None),
+     ("Source: x", None)],
+)
+def test_caption_numbers(text, number):
+    assert caption_number(text) == number
+
+
+HEADER = ["Region", "Stock"]
+
+
+def table_over_two_pages(below_rest, then_table=False):
+    """Table 5 captioned above it at the foot of page 0, going on at the top of page 1, with
+    ``below_rest`` just under its rest (and, with ``then_table``, a table under that)."""
+    page0 = [
+        el("Text", (72, 70, 540, 100), "Stock by region, counted at the end of the quarter."),
+        el("Caption", (72, 114, 540, 126), "Table 5: Stock by region."),
+        el("Table", (72, 132, 540, 740), table_html(HEADER, [["a", "1"]] * 20)),
+    ]
+    page1 = [
+        el("Table", (72, 70, 540, 178), table_html(None, [["b", "2"]] * 5)),
+        el("Caption", (72, 190, 540, 202), below_rest),
+    ]
+    if then_table:
+        six = table_html(["Month", "Returns"], [["x", "3"]])
+        page1.append(el("Table", (72, 208, 540, 334), six))
+    page1.append(el("Text", (72, 346, 540, 380), "The returns were counted at the same time."))
+    return assemble([page0, page1])
+
+
+def test_the_caption_of_a_dropped_table_under_the_rest_of_another_stays_plain():
+    # The model dropped Table 6, whose caption stands right under the rest of Table 5: the
+    # nearest table, but a table has one number.
+    docs = table_over_two_pages("Table 6: Returns by month.")
+    (table,) = [d for d in docs if d.metadata["category"] == "Table"]
+    assert table.metadata["pages"] == [0, 1]
+    assert table.metadata["caption"] == "Table 5: Stock by region."
+    stray = next(d for d in docs if d.page_content.startswith("Table 6"))
+    assert stray.metadata["belongs_to"] == ""
+    # Its own table read: the caption is that table's.
+    docs = table_over_two_pages("Table 6: Returns by month.", then_table=True)
+    joined, six = [d for d in docs if d.metadata["category"] == "Table"]
+    assert joined.metadata["caption"] == "Table 5: Stock by region."
+    assert six.metadata["caption"] == "Table 6: Returns by month."
+
+
+def test_a_caption_under_the_rest_that_says_it_is_continued_or_names_no_number_is_kept():
+    for words in ("Table 6 (continued): a misread number.", "Source: internal ledgers."):
+        docs = table_over_two_pages(words)
+        (table,) = [d for d in docs if d.metadata["category"] == "Table"]
+        assert table.metadata["caption"] == f"Table 5: Stock by region.\n{words}"
+        note = next(d for d in docs if d.page_content == words)
+        assert note.metadata["belongs_to"] == table.id

@@ -5,12 +5,15 @@ import pytest
 from langchain_dotsocr import DotsOCRLoader
 from langchain_dotsocr.documents.headings import (
     Open,
+    box_order,
     heading_text,
     level_by_size,
     markdown_depth,
-    numbering_depth,
 )
+from langchain_dotsocr.documents.numbering import continued, following, numbering_depth
+from langchain_dotsocr.layout import Element
 from tests.fakevllm import Box, PageSpec, make_pdf, page_footer_box
+from tests.noisydocs import assemble
 
 BODY = (
     "The planning office collected the figures of every region in the third quarter and "
@@ -204,3 +207,116 @@ def test_a_selection_that_starts_mid_chapter_knows_nothing_above_it(fast, fake):
     # Numbered headings keep their level; the path holds only what this run saw.
     assert heads["## 2 Data"] == "2 Data"
     assert heads["2.1 Sources"] == "2 Data > 2.1 Sources"
+
+
+# -- Headings as a real model misreads them (hand-made noisy elements) ------------------------
+
+
+def head(words, y, size=13.0, category="Section-header", x0=72.0):
+    """A one-line heading at ``y``, as wide as its words set at ``size``."""
+    return Element(category, words, (x0, y, x0 + 0.55 * size * len(words), y + 1.3 * size))
+
+
+def body(y, x0=72.0, x1=540.0):
+    return Element("Text", BODY, (x0, y, x1, y + 36.0))  # three lines of 10 pt
+
+
+def report(*middle):
+    """A titled page with sections 1 and 2 (2.1, 2.2 under it), then ``middle`` (pairs of a
+    heading and its paragraph, or single elements), all on one page, 60 points apart."""
+    elements = [
+        head("A Study of Warehouse Stock", 70, size=26, category="Title"),
+        head("1 Methods", 120, size=15),
+        body(145),
+        head("2 Results", 190, size=15),
+        head("2.1 Sampling", 215),
+        body(235),
+        head("2.2 Counting", 280),
+        body(300),
+    ]
+    y = 350.0
+    for element in middle:
+        x0, _, x1, y1 = element.bbox
+        height = y1 - element.bbox[1]
+        elements.append(Element(element.category, element.text, (x0, y, x1, y + height)))
+        y += height + 12
+    return elements
+
+
+def sections(elements):
+    """Each element's (first words, heading level, section path) through the assembly."""
+    return [
+        (d.page_content[:14], d.metadata["heading_level"], d.metadata["section_path"])
+        for d in assemble([elements])
+    ]
+
+
+T = "A Study of Warehouse Stock"
+
+
+@pytest.mark.parametrize(
+    ("words", "numbers", "depth"),
+    [
+        ("3. Discussion", [(3,)], 2),  # 3.1 with its last digit lost, not section 3 again
+        (".1 Discussion", [(3,)], 2),  # its first digit lost
+        ("2.1. Details", [(2,), (2, 1)], 3),  # 2.1.1 with its last digit lost
+        ("2..3 Details", [(2,), (2, 1), (2, 1, 2)], 3),
+        ("3.m Details", [(3,), (3, 1)], 2),  # a group read as a letter
+        ("3 Discussion", [(2,), (2, 2)], 1),  # what comes next stands as read
+        ("3.2 Discussion", [(3,)], 2),  # 3.1 skipped: one off 3.1, as deep
+        ("1 Appendix", [(3,), (3, 2)], 1),  # numbering starts again: as read
+        ("3. Discussion", [(3,), (3, 2)], 2),  # 3.3 with its last digit lost
+        (".2 Discussion", [(1,), (1, 1)], 2),  # 1.2 or 2, as near: as read (two groups)
+        ("2 Discussion", [(1,), (1, 1)], 1),
+        ("3. Discussion", [], 1),  # nothing numbered above: as read
+    ],
+)
+def test_a_number_that_does_not_continue_the_numbering_is_one_character_off_one_that_would(
+    words, numbers, depth
+):
+    assert continued(words, numbers)[0] == depth
+
+
+def test_the_numbers_that_may_come_next_include_those_of_headings_read_without_a_number():
+    assert following([(3,), (3, 2, 1)]) == [(3, 2, 1, 1), (3, 2, 2), (3, 3), (4,)]
+    assert following([]) == []
+
+
+def test_a_subsection_number_that_lost_its_last_digit_keeps_its_level():
+    got = sections(report(head("2.", 0), body(0), head("2.4 Returns", 0), body(0)))
+    assert got[8] == ("2.", 3, f"{T} > 2 Results > 2.")  # 2.3 read as "2.", not section 2
+    assert got[10][2] == f"{T} > 2 Results > 2.4 Returns"
+
+
+def test_an_unnumbered_heading_before_a_sub_number_with_no_parent_open_is_that_parent():
+    # "3 Discussion" read as "t Discussion" (its number misread as a letter), set no bigger
+    # than a subsection: 3.1 says where it stands.
+    got = sections(report(head("t Discussion", 0), body(0), head("3.1 Limits", 0), body(0)))
+    assert got[8] == ("t Discussion", 2, f"{T} > t Discussion")
+    assert got[10][2] == f"{T} > t Discussion > 3.1 Limits"
+    # Before a heading that continues the path it goes by its size: a subsection of 2.2.
+    got = sections(report(head("Key points", 0, size=11), body(0), head("2.3 Limits", 0)))
+    assert got[8][1:] == (4, f"{T} > 2 Results > 2.2 Counting > Key points")
+
+
+def test_a_heading_and_a_neighbour_read_the_wrong_way_round_go_by_their_boxes():
+    exact = report(head("2.3 Limits", 0), body(0), head("3 Discussion", 0, size=15), body(0))
+    want = sections(exact)
+    # The paragraph under 2.2 read after 2.3 (the heading read before the text above it).
+    swapped = [*exact[:7], exact[8], exact[7], *exact[9:]]
+    got = {words: path for words, _, path in sections(swapped)}
+    assert got == {words: path for words, _, path in want}
+    # The paragraph under 3 read before its heading.
+    swapped = [*exact[:10], exact[11], exact[10]]
+    got = {words: path for words, _, path in sections(swapped)}
+    assert got == {words: path for words, _, path in want}
+    assert want[-1][2] == f"{T} > 3 Discussion"
+
+
+def test_a_heading_at_the_top_of_the_next_column_stays_where_it_was_read():
+    left = [head("1 Methods", 100, size=15), body(125, 72, 300), body(170, 72, 300)]
+    right = [head("2 Results", 100, size=15, x0=312), body(125, 312, 540)]
+    boxes = [e.bbox for e in (*left, *right)]
+    assert box_order(boxes, [True, False, False, True, False]) == [0, 1, 2, 3, 4]
+    # In one column the heading read after the text below it is put back before it.
+    assert box_order([(72, 300, 540, 336), (72, 270, 200, 287)], [False, True]) == [1, 0]

@@ -7,7 +7,7 @@ import pytest
 
 from langchain_dotsocr import DotsOCRLoader
 from langchain_dotsocr.documents.captions import labelled, link_captions
-from langchain_dotsocr.documents.headings import mended_number, numbering_depth
+from langchain_dotsocr.documents.numbering import mended_number, numbering_depth
 from langchain_dotsocr.layout import Element
 from langchain_dotsocr.tables import join_tables, table_shape
 from tests.fakevllm import make_pdf
@@ -336,11 +336,12 @@ def test_without_noise_every_feature_is_exact():
 def test_the_targets_hold_under_the_noise():
     """Issue 20's targets over 10 documents and 3 seeds, a guard against regressions: the
     benchmark measures the targets over 40 documents and 5 seeds (caption links 95.2% there;
-    this small sample varies by a point or two, so it is held to 93%). Section paths are held
-    to 85% (92.8% in the benchmark), not the target's 95%, which is missed: a dropped title or two headings read in the wrong order
-    change every path after them (see the README)."""
+    this small sample varies by a point or two, so it is held to 93%). Section paths are
+    92.9% here (97.2% in the benchmark), held to 90%: in this sample the model drops a title
+    and ten section headers, and 112 of its 1820 elements sit under those, whose paths cannot
+    stay (99.0% of the others do; see benchmarks/noise_paths.py)."""
     f = run([1, 2, 3], documents=10)
     assert f.joins_kept >= 0.9 * f.joins and f.joins_wrong == 0
     assert f.links_kept >= 0.93 * f.links and f.links_wrong == 0
-    assert f.paths_kept >= 0.85 * f.elements
+    assert f.paths_kept >= 0.9 * f.elements
     assert f.labels_kept >= 0.95 * f.pages

@@ -99,6 +99,22 @@ def labelled(text: str | None) -> bool:
     return exact or misread_label(text) is not None
 
 
+_LABEL_NUMBER = re.compile(
+    r"^[\s#*_>\-]*(?:[^\W\d_]{1,10}\.?\s*|[图圖表]\s*)(\d{1,3}(?:[.\-]\d{1,3})*|[IVXLC]{1,6})\b"
+)
+
+
+def caption_number(text: str | None) -> str | None:
+    """The number a caption's label gives its figure (``Table 6: ...`` → ``6``, ``Tabl6 2:``
+    → ``2``), if any."""
+    plain = re.sub(r"^[\s#*_>\-]+", "", text or "")
+    if any(pattern.match(plain) for pattern, _ in _KINDS):
+        m = _LABEL_NUMBER.match(plain)
+        return m.group(1) if m else None
+    misread = _MISREAD.match(plain) if misread_label(plain) else None
+    return misread.group(2) if misread and misread.group(2).isdigit() else None
+
+
 def is_caption(element: Element) -> bool:
     """A caption by category, or by wording when read as another kind of text."""
     if element.category == "Caption":

@@ -2,8 +2,12 @@
 
 dots.ocr tells only ``Title`` from ``Section-header``, and now and then reads a section header
 as ``Text``: a numbered line set bigger than the body text is taken for one whatever its
-category (:func:`read_as_text`). The level of a section header is inferred by the first rule
-that says something (see :func:`heading_level`):
+category (:func:`read_as_text`). A page's items are placed in reading order, except that a
+heading the model read just before or after a neighbour in the same column that its box is on
+the other side of (two neighbouring cells read the wrong way round) is put back in the order
+of their boxes (:func:`box_order`): only the paths go by that order, the elements stay in the
+model's. The level of a section header is inferred by the first rule that says something
+(see :func:`heading_level`):
 
 1. a heading that looks like a title is level 1: read as ``Title`` (or, on the first page,
    before any title or numbered heading, at the top of the page below the running head's band
@@ -16,16 +20,23 @@ that says something (see :func:`heading_level`):
    rules below, so it does not re-root every path after it;
 2. its numbering: ``3`` or ``III.`` or ``Chapter 3`` is level 2, ``3.2`` or ``A.1`` level 3,
    ``3.2.1`` level 4 (one level per number), ``第3章`` level 2, ``第2节`` level 3; a number
-   read with one character wrong (``2.3.l``, ``2,3.1``, ``2.r``) counts as meant (see
-   :func:`mended_number`);
+   read with a character wrong counts as meant, and one that does not continue the numbering
+   above it but is one character off a number that would is taken for that one (``3.`` under
+   ``3`` is ``3.1``): see :mod:`.numbering`;
 3. its Markdown marks, when the model wrote three or more ``#`` (one or two are what it writes
    for any section header, so they say nothing);
-4. its size relative to the body text (the page's Text and List-item elements, or the last
+4. an unnumbered heading followed on its page (no heading between) by a numbered one whose
+   parent number would come next but is not open (``3.1`` after ``2.2``, no ``3``) is that
+   parent with its number misread or lost: its level (see :func:`anchored`). Without this,
+   the ``3.x`` sections that follow go under ``2``;
+5. its size relative to the body text (the page's Text and List-item elements, or the last
    page that had some): about as big as a heading on the current path, it is that heading's
    sibling; smaller than the deepest one, it goes below it; bigger, it goes up;
-5. else level 2.
+6. else level 2.
 
-Levels are capped at 6, Markdown's deepest.
+Levels are capped at 6, Markdown's deepest. A heading closes every open heading of its level
+or deeper, so a heading the model dropped costs only the paths under it: the next heading of
+its level or above, numbered or not, closes it as it would have.
 """
 
 from __future__ import annotations
@@ -33,10 +44,12 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from ..layout import Box
 from .furniture import BAND
+from .numbering import Number, continued, following, numbering_depth
 from .page import HEADINGS, Item, Page
 from .steps import Step
 
@@ -57,50 +70,9 @@ SIZE_TOLERANCE = 0.12
 # Elements whose text is shorter than this say little about the body's type size.
 BODY_MIN_CHARS = 20
 BODY_CATEGORIES = ("Text", "List-item")
-
-_ROMAN = r"(?=[IVXLCDM])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
-_CJK_NUMBER = r"[0-9一二三四五六七八九十百零〇]+"  # noqa: RUF001 (the characters are meant)
-_SUBNUMBERS = r"((?:\.\d{1,3})*)"  # the ".2.1" after a first number
-
-
-def _count_numbers(text: str) -> int:
-    return len(re.findall(r"\d+", text))
-
-
-# (pattern, depth of a match): tried in order on the heading's text without its '#' marks.
-_NUMBERING: list[tuple[re.Pattern[str], Callable[[re.Match[str]], int]]] = [
-    (
-        re.compile(
-            rf"(?:chapter|part|kapitel|chapitre|cap[ií]tulo|глава|часть)\s+(?:\d{{1,3}}|{_ROMAN}|[A-Z])\b",
-            re.I,
-        ),
-        lambda m: 1,
-    ),
-    (
-        re.compile(r"(?:section|abschnitt|раздел|§)\s*(\d{1,3}(?:\.\d{1,3})*)", re.I),
-        lambda m: _count_numbers(m.group(1)),
-    ),
-    (
-        re.compile(
-            r"(?:appendix|annex|anhang|annexe|приложение)\s+(?:[A-ZА-Я]|\d{1,3})\b" + _SUBNUMBERS,  # noqa: RUF001 (the characters are meant)
-            re.I,
-        ),
-        lambda m: 1 + _count_numbers(m.group(1)),
-    ),
-    (re.compile(rf"第\s*{_CJK_NUMBER}\s*[章篇部]"), lambda m: 1),
-    (re.compile(rf"第\s*{_CJK_NUMBER}\s*[节節]"), lambda m: 2),
-    (re.compile(r"[一二三四五六七八九十]+\s*[、.．]"), lambda m: 1),  # noqa: RUF001 (the characters are meant)
-    (re.compile(r"[（(]\s*[一二三四五六七八九十]+\s*[)）]"), lambda m: 2),  # noqa: RUF001 (the characters are meant)
-    (re.compile(r"(\d{1,3}(?:\.\d{1,3})*)[.)]?(?=\s|$)"), lambda m: _count_numbers(m.group(1))),
-    (
-        re.compile(r"[A-Z](?:((?:\.\d{1,3})+)\.?|[.)])(?=\s|$)"),
-        lambda m: 1 + _count_numbers(m.group(1) or ""),
-    ),
-    (
-        re.compile(_ROMAN + r"(?:((?:\.\d{1,3})+)\.?|[.)])(?=\s|$)"),
-        lambda m: 1 + _count_numbers(m.group(1) or ""),
-    ),
-]
+#: How far two boxes may overlap, as a share of the lower one's height, and still be one
+#: under the other (boxes wobble by a few units).
+OVERLAP = 0.25
 
 
 def heading_text(text: str) -> str:
@@ -108,54 +80,6 @@ def heading_text(text: str) -> str:
     text = text.strip().lstrip("#").strip()
     text = re.sub(r"\*\*|__", "", text)
     return " ".join(text.split())
-
-
-_NUMBER_LIKE = re.compile(r"[0-9lI|Oo,.:;]+(?=[\s)]|$)")
-_MISREAD = str.maketrans("lI|Oo,:;", "11100...")
-
-
-def mended_number(text: str) -> str:
-    """``text`` with its leading section number mended when one character of it was misread
-    (``2.3.l`` → ``2.3.1``, ``2,3.1`` → ``2.3.1``): a run of digits and dots with at most one
-    character that a model reads for a digit or a dot; anything else is left as it is."""
-    m = _NUMBER_LIKE.match(text)
-    if m is None:
-        return text
-    token = m.group(0)
-    wrong = sum(1 for ch in token if not (ch.isdigit() or ch == "."))
-    if wrong != 1 or not any(ch.isdigit() for ch in token) or token[-1] in ",:;":
-        return text
-    mended = token.translate(_MISREAD)
-    if not re.fullmatch(r"\d{1,3}(?:\.\d{1,3})*\.?", mended):
-        return text
-    return mended + text[m.end() :]
-
-
-def numbering_depth(text: str) -> int | None:
-    """How deep a heading's numbering is (``3`` 1, ``3.2`` 2, ``A.1`` 2), None if unnumbered;
-    a number with one misread character counts as meant (:func:`mended_number`)."""
-    text = mended_number(text)
-    for pattern, depth in _NUMBERING:
-        m = pattern.match(text)
-        if m and (n := depth(m)) > 0:
-            return n
-    return _misread_depth(text)
-
-
-_GROUPS = re.compile(r"(\w{1,3}(?:\.\w{1,3})+)\.?(?=\s)")
-
-
-def _misread_depth(text: str) -> int | None:
-    """The depth of a number of two or more groups one of which was read as a letter
-    (``2.r``, ``k.3.1``): the groups count, whatever that one says."""
-    m = _GROUPS.match(text)
-    if m is None:
-        return None
-    groups = m.group(1).split(".")
-    wrong = [g for g in groups if not g.isdigit()]
-    if len(wrong) != 1 or len(wrong[0]) != 1 or not wrong[0].isalpha():
-        return None
-    return len(groups)
 
 
 def markdown_depth(text: str) -> int | None:
@@ -193,6 +117,12 @@ class Open:
     text: str
     id: str
     ratio: float | None  # type size relative to the body text, when known
+    number: Number | None = None  # its plain section number (see .numbering), when it has one
+
+
+def numbers(path: Sequence[Open]) -> list[Number]:
+    """The plain numbers of the headings on ``path``, outermost first."""
+    return [h.number for h in path if h.number is not None]
 
 
 def level_by_size(ratio: float, path: list[Open]) -> int:
@@ -205,6 +135,19 @@ def level_by_size(ratio: float, path: list[Open]) -> int:
         if ratio < above.ratio:
             return above.level + 1
     return 2
+
+
+def anchored(after: str | None, path: Sequence[Open]) -> Number | None:
+    """Rule 4 of the module: the number an unnumbered heading stands for when the next heading
+    on its page, ``after``, is numbered under a parent that would come next under ``path``
+    but is not open (``3`` for a ``3.1`` after ``2.2``), else None."""
+    if after is None:
+        return None
+    _, number = continued(after, numbers(path))
+    if number is None or len(number) < 2:
+        return None
+    parent = number[:-1]
+    return parent if parent in following(numbers(path)) else None
 
 
 def looks_like_title(item: Item, ratio: float | None, where: Where) -> bool:
@@ -226,32 +169,36 @@ def looks_like_title(item: Item, ratio: float | None, where: Where) -> bool:
 @dataclass(frozen=True)
 class Where:
     """Where a heading stands: its page, the page's height, whether neither a title nor a
-    numbered heading came before it, and the first title's size (relative to the body)."""
+    numbered heading came before it, the first title's size (relative to the body), and
+    the text of the next heading on its page, if any."""
 
     page: int
     height: float
     first: bool
     title: float | None = None
+    after: str | None = None
 
 
 def heading_level(
     item: Item, ratio: float | None, path: list[Open], where: Where | None = None
-) -> int:
-    """The level of a heading: the first rule of the module's list that says something
-    (without ``where``, a ``Title`` is taken to look like one)."""
+) -> tuple[int, Number | None]:
+    """The level of a heading, by the first rule of the module's list that says something
+    (without ``where``, a ``Title`` is taken to look like one), and its plain number."""
     if item.category == "Title" if where is None else looks_like_title(item, ratio, where):
-        return 1
+        return 1, None
     text = heading_text(item.text)
-    depth = numbering_depth(text)
+    depth, number = continued(text, numbers(path))
     if depth is not None:
         level = 1 + depth
     elif (marks := markdown_depth(item.text.strip())) is not None:
         level = marks
+    elif (number := anchored(where.after if where else None, path)) is not None:
+        level = 1 + len(number)
     elif ratio is not None:
         level = level_by_size(ratio, path)
     else:
         level = 2
-    return min(level, MAX_LEVEL)
+    return min(level, MAX_LEVEL), number
 
 
 def read_as_text(item: Item, ratio: float | None) -> bool:
@@ -268,6 +215,31 @@ def read_as_text(item: Item, ratio: float | None) -> bool:
         and text[-1] not in ".:;,!?"
         and numbering_depth(heading_text(text)) is not None
     )
+
+
+def below(a: Box, b: Box) -> bool:
+    """Whether box ``a`` lies under box ``b`` in the same column: they share some width and
+    ``a`` starts where ``b`` ends or lower (within :data:`OVERLAP` of the smaller height)."""
+    across = min(a[2], b[2]) - max(a[0], b[0])
+    slack = OVERLAP * min(a[3] - a[1], b[3] - b[1])
+    return across > 0 and a[1] >= b[3] - slack
+
+
+def box_order(boxes: Sequence[Box], headings: Sequence[bool]) -> list[int]:
+    """The order to place a page's items in for their paths: the reading order, with every
+    pair of neighbours of which one is a heading and the first read lies under the second
+    (:func:`below`) put back the other way round. Two columns share no width, so a heading
+    at the top of the next column stays where it was read."""
+    order = list(range(len(boxes)))
+    k = 0
+    while k + 1 < len(order):
+        a, b = order[k], order[k + 1]
+        if (headings[a] or headings[b]) and below(boxes[a], boxes[b]):
+            order[k], order[k + 1] = b, a
+            k += 2
+        else:
+            k += 1
+    return order
 
 
 class Sections(Step):
@@ -292,24 +264,38 @@ class Sections(Step):
 
     def arrive(self, page: Page) -> None:
         self.body = body_size(page.items) or self.body
-        page.items = [self._place(item, page) for item in page.items]
+        items = page.items
+        ratios = [self._ratio(it) for it in items]
+        texts = [
+            heading_text(it.text)
+            if not it.furniture and (it.category in HEADINGS or read_as_text(it, r))
+            else ""
+            for it, r in zip(items, ratios, strict=True)
+        ]
+        order = box_order([it.element.bbox for it in items], [bool(t) for t in texts])
+        placed: dict[int, Item] = {}
+        for k, i in enumerate(order):
+            after = next((texts[j] for j in order[k + 1 :] if texts[j]), None)
+            where = Where(page.info.index, page.info.height, not self.opened, self.title, after)
+            placed[i] = self._place(items[i], ratios[i], texts[i], where)
+        page.items = [placed[i] for i in range(len(items))]
 
-    def _place(self, item: Item, page: Page) -> Item:
+    def _ratio(self, item: Item) -> float | None:
         size = type_size(item)
-        ratio = size / self.body if size is not None and self.body else None
-        heading = item.category in HEADINGS or read_as_text(item, ratio)
-        text = heading_text(item.text) if heading and not item.furniture else ""
+        return size / self.body if size is not None and self.body else None
+
+    def _place(self, item: Item, ratio: float | None, text: str, where: Where) -> Item:
         level = 0
         if text:
-            where = Where(page.info.index, page.info.height, not self.opened, self.title)
-            level = heading_level(item, ratio, self.path, where)
-            self.opened = self.opened or level == 1 or numbering_depth(text) is not None
+            level, number = heading_level(item, ratio, self.path, where)
+            numbered = number is not None or numbering_depth(text) is not None
+            self.opened = self.opened or level == 1 or numbered
             if level == 1 and self.title is None:
                 self.title = ratio
             while self.path and self.path[-1].level >= level:
                 self.path.pop()
             parent = self.path[-1].id if self.path else ""
-            self.path.append(Open(level, text, item.id, ratio))
+            self.path.append(Open(level, text, item.id, ratio, number))
         else:
             parent = self.path[-1].id if self.path else ""
         return replace(

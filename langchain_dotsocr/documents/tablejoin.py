@@ -23,7 +23,11 @@ order; the id, ``page``, box and section of the first part; ``pages`` and ``page
 every part. It stands where its first part stood when the table ends on the next page; a
 table over three pages or more stands where its last part stood (the pages before it cannot
 wait: at most one page is held back). Captions and footnotes of any part are the joined
-table's. In page and single mode each part stays on its page, marked (see :mod:`.markdown`).
+table's, but for a caption of a later part that names another table than the first part's
+captions do (``Table 6`` under the rest of ``Table 5``) and does not say it is continued: the
+model dropped that caption's own table, and the part below which it stands took it as the
+nearest; it stays a plain caption (:func:`strays`). In page and single mode each part stays
+on its page, marked (see :mod:`.markdown`).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ..tables import join_tables
-from .captions import caption_kind
+from .captions import caption_kind, caption_number
 from .page import Item, Origin, Page
 from .steps import Step
 
@@ -101,6 +105,37 @@ def _continued_caption(item: Item) -> bool:
     if item.category in ("Table", "Picture") or not _CONTINUED.search(item.text):
         return False
     return item.category == "Caption" or caption_kind(item.text) == "Table"
+
+
+def _numbers(captions: str) -> set[str]:
+    """The numbers that the captions joined in ``captions`` give their table."""
+    return {n for line in captions.splitlines() if (n := caption_number(line)) is not None}
+
+
+def strays(table: Item, following: Page, part: Item) -> list[int]:
+    """The indices of the items of ``following`` linked to ``part`` (the rest of ``table``)
+    that are captions of another table: labelled with a number none of ``table``'s captions
+    has, and not saying they are continued."""
+    named = _numbers(table.caption)
+    if not named:
+        return []
+    return [
+        k
+        for k, it in enumerate(following.items)
+        if it.belongs_to == part.id
+        and (number := caption_number(it.text)) is not None
+        and number not in named
+        and not _CONTINUED.search(it.text)
+    ]
+
+
+def _without(joined: str, text: str) -> str:
+    """``joined`` (texts joined by line breaks) without the one that is ``text``."""
+    lines, drop = joined.split("\n"), text.split("\n")
+    for k in range(len(lines) - len(drop) + 1):
+        if lines[k : k + len(drop)] == drop:
+            return "\n".join(lines[:k] + lines[k + len(drop) :])
+    return joined
 
 
 def _remap(page: Page, old: str, new: str) -> None:
@@ -194,11 +229,16 @@ class TableJoin(Step):
         part = following.items[n]
         html = join_tables(table.text, part.text)
         assert html is not None  # checked by _continuation
+        caption, footnotes = part.caption, part.footnotes
+        for k in strays(table, following, part):
+            stray = following.items[k]
+            caption, footnotes = _without(caption, stray.text), _without(footnotes, stray.text)
+            following.items[k] = replace(stray, belongs_to="")
         _remap(following, part.id, table.id)
         return replace(
             table,
             text=html,
             spans=(*table.spans, (following.info.index, part.element.bbox)),
-            caption="\n".join(filter(None, (table.caption, part.caption))),
-            footnotes="\n".join(filter(None, (table.footnotes, part.footnotes))),
+            caption="\n".join(filter(None, (table.caption, caption))),
+            footnotes="\n".join(filter(None, (table.footnotes, footnotes))),
         )
