@@ -11,14 +11,15 @@ uses either for a header, and neither changes what a reader of the table gets.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from .treedist import Node, tree_distance
 
-__all__ = ["join_tables", "parse_table", "table_rows", "table_shape", "teds"]
+__all__ = ["join_tables", "parse_table", "table_rows", "table_shape", "teds", "usual_widths"]
 
 
 class _Builder(HTMLParser):
@@ -99,13 +100,9 @@ def parse_table(html: str) -> Node | None:
     )
 
 
-def table_shape(html: str) -> tuple[int, int] | None:
-    """``(rows, columns)`` of the first table in ``html``, spans taken into account."""
-    rows = _rows(html)
-    if rows is None:
-        return None
+def _grid(rows: list[list[tuple[int, int, str]]]) -> set[tuple[int, int]]:
+    """Every (row, column) a cell covers, spans expanded."""
     taken: set[tuple[int, int]] = set()
-    columns = 0
     for r, row in enumerate(rows):
         c = 0
         for rowspan, colspan, _text in row:
@@ -115,8 +112,30 @@ def table_shape(html: str) -> tuple[int, int] | None:
                 for dc in range(colspan):
                     taken.add((r + dr, c + dc))
             c += colspan
-        columns = max([columns, *(col + 1 for row_, col in taken if row_ == r)])
-    return len(rows), columns
+    return taken
+
+
+def table_shape(html: str) -> tuple[int, int] | None:
+    """``(rows, columns)`` of the first table in ``html``, spans taken into account."""
+    rows = _rows(html)
+    if rows is None:
+        return None
+    taken = _grid(rows)
+    in_rows = [c + 1 for r, c in taken if r < len(rows)]
+    return len(rows), max(in_rows, default=0)
+
+
+def usual_widths(html: str) -> frozenset[int] | None:
+    """The numbers of columns that most rows of the first table in ``html`` cover, spans
+    expanded (several on a tie): a cell the model split or dropped in one row does not
+    change them."""
+    rows = _rows(html)
+    if rows is None:
+        return None
+    taken = _grid(rows)
+    widths = Counter(sum(1 for r_, _c in taken if r_ == r) for r in range(len(rows)))
+    most = max(widths.values(), default=0)
+    return frozenset(w for w, n in widths.items() if n == most and w > 0)
 
 
 def _rename(a: Node, b: Node) -> float:
@@ -192,21 +211,46 @@ def _row_key(row: str) -> list[tuple[int, int, str]]:
     return rows[0] if rows else []
 
 
+def _is_header(row: str, in_head: bool) -> bool:
+    return in_head or ("<th" in row.lower() and "<td" not in row.lower())
+
+
+def _same_row(a: str, b: str, header: bool) -> bool:
+    """Whether row ``b`` repeats row ``a``: equal cells and spans, or, for a header row,
+    texts within :data:`HEADER_TYPOS` edits (one misread character, two swapped) and the same
+    spans."""
+    ka, kb = _row_key(a), _row_key(b)
+    if ka == kb:
+        return True
+    if not header or [c[:2] for c in ka] != [c[:2] for c in kb]:
+        return False
+    ta, tb = " | ".join(c[2] for c in ka), " | ".join(c[2] for c in kb)
+    return bool(ta) and OSA.distance(ta, tb) <= 1 + len(ta) // HEADER_TYPOS
+
+
+#: A repeated header row may differ by one edit, plus one for every this many characters.
+HEADER_TYPOS = 25
+
+
 def repeated_header(first: TableRows, second: TableRows) -> int:
-    """How many of ``second``'s first rows repeat ``first``'s first rows (its header), by
-    their cells' text and spans: 0 when none does."""
+    """How many of ``second``'s first rows repeat ``first``'s first rows (its header): by
+    their cells' text and spans, a header row (``<thead>`` or ``<th>`` cells) also when its
+    text differs by a misread character; 0 when none does."""
     for k in range(min(MAX_HEADER_ROWS, len(first.rows), len(second.rows) - 1), 0, -1):
-        if [_row_key(r) for r in first.rows[:k]] == [_row_key(r) for r in second.rows[:k]]:
+        if all(
+            _same_row(a, b, _is_header(a, i < len(first.head)))
+            for i, (a, b) in enumerate(zip(first.rows[:k], second.rows[:k], strict=True))
+        ):
             return k
     return 0
 
 
 def join_tables(first: str, second: str) -> str | None:
     """One table from ``first`` and its continuation ``second``: the header once, then every
-    body row in order. ``None`` when they do not join: another number of columns (spans
-    counted), or rows that cannot be told apart."""
-    a, b = table_shape(first), table_shape(second)
-    if a is None or b is None or a[1] != b[1] or a[1] == 0:
+    body row in order. ``None`` when they do not join: no usual number of columns in common
+    (spans expanded, see :func:`usual_widths`), or rows that cannot be told apart."""
+    a, b = usual_widths(first), usual_widths(second)
+    if a is None or b is None or not a & b:
         return None
     rows_a, rows_b = table_rows(first), table_rows(second)
     if rows_a is None or rows_b is None:

@@ -94,3 +94,22 @@ def test_every_cell_of_a_noisy_answer_comes_back_once(fast, fake, tmp_path, seed
         assert got == sorted(e.category for e in elements)
     again = DotsOCRLoader(path, **fast).load()
     assert [d.page_content for d in again] == [d.page_content for d in docs]
+
+
+
+def test_an_ocr_answer_gets_text_errors_only(fast, fake, tmp_path):
+    path = tmp_path / "noisy.pdf"
+    path.write_bytes(make_pdf([sample_page(0)]))
+
+    def read():
+        before = len(fake.chat_requests)
+        DotsOCRLoader(path, prompt_mode="ocr", mode="page", **fast).load()
+        (request,) = [r for r in fake.chat_requests[before:] if r.prompt_mode]
+        return request.elements
+
+    exact = read()
+    fake.noise = Noise(seed=1, typo=0.3, drop=0.5, split=0.5, confuse=0.5)
+    noisy = read()
+    # The same cells, none dropped, split or re-categorised, no box moved; their words misread.
+    assert [(e.category, e.bbox) for e in noisy] == [(e.category, e.bbox) for e in exact]
+    assert [e.text for e in noisy] != [says(e) for e in exact]

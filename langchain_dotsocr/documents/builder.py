@@ -12,6 +12,7 @@ from ..pages import PageInfo
 from ..read import PageResult
 from ..settings import DotsOCRSettings
 from .captions import Captions
+from .furniture import Furniture
 from .headings import Sections
 from .labels import PageLabels
 from .markdown import PAGE_SEPARATOR, element_content, page_markdown
@@ -24,9 +25,9 @@ from .tablejoin import TableJoin
 class DocumentBuilder:
     """Builds the Documents of one source from its page results, which must come in order.
 
-    Each page goes through the steps (:mod:`.headings`, :mod:`.captions`, :mod:`.labels`,
-    :mod:`.tablejoin`), which may keep state across pages; a page leaves as soon as no step
-    asks to see the next page first, so at most one page is ever held back.
+    Each page goes through the steps (:mod:`.furniture`, :mod:`.headings`, :mod:`.captions`,
+    :mod:`.labels`, :mod:`.tablejoin`), which may keep state across pages; a page leaves as
+    soon as no step asks to see the next page first, so at most one page is ever held back.
     """
 
     def __init__(self, settings: DotsOCRSettings, model: str, source: SourceId) -> None:
@@ -43,7 +44,8 @@ class DocumentBuilder:
         )
         self.sections = Sections()
         # Labels before the table join: a joined table takes its first page's final label.
-        self.steps: list[Step] = [self.sections, Captions(), PageLabels()]
+        # Furniture first: every later step goes by its marks.
+        self.steps: list[Step] = [Furniture(), self.sections, Captions(), PageLabels()]
         if settings.merge_tables:
             self.steps.append(TableJoin(join=self.shape == "element"))
         self._held: Page | None = None

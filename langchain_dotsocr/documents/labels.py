@@ -8,7 +8,18 @@ The first of these that gives one is the label:
    ``37 Results`` or ``Annual Report | 37``), when a neighbouring page parsed in the same run
    prints a number of the same kind that differs by as much as the page indices do; a page
    whose number the previous page does not confirm waits for the next page before it leaves;
-3. else the page's position, from 1 (an image's frame number).
+   the page before the previous one confirms too, so one unreadable or misread number does
+   not unconfirm its neighbours;
+3. a page whose own number is unreadable or misread, between two pages whose printed
+   numbers confirm each other across it (``36``, ?, ``38``), takes the number between them;
+   the last page of the source (or the last before a failed page) whose number is
+   unreadable, after a page labelled by its printed number, takes the next number (one that
+   prints a number that does not follow is not second-guessed). The first page has no such
+   rescue: it would have to wait for two pages;
+4. else the page's position, from 1 (an image's frame number).
+
+Headers and footers are told by :mod:`.furniture`: a page number read as Text at the foot of
+the page counts.
 """
 
 from __future__ import annotations
@@ -16,7 +27,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..prompts import PAGE_FURNITURE as FURNITURE
 from .page import Page
 from .steps import Step
 
@@ -76,7 +86,7 @@ def printed_number(text: str) -> Printed | None:
 
 
 def _candidates(page: Page) -> list[Printed]:
-    found = (printed_number(it.text) for it in page.items if it.category in FURNITURE)
+    found = (printed_number(it.text) for it in page.items if it.furniture)
     return sorted((p for p in found if p is not None), key=lambda p: -p.strength)
 
 
@@ -91,25 +101,58 @@ def _confirmed(
     return None
 
 
+def _written(value: int, kind: str) -> str:
+    """``value`` written as a page number of ``kind``."""
+    if kind == "arabic" or value <= 0:
+        return str(value)
+    out = ""
+    for v, letters in (
+        (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+        (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
+    ):
+        while value >= v:
+            out, value = out + letters, value - v
+    return out.lower() if kind == "roman" else out
+
+
+def _next(p: Printed, pages: int) -> Printed:
+    """The number printed ``pages`` pages after ``p``, written the same way."""
+    value = p.value + pages
+    return Printed(value, p.kind, _written(value, p.kind), p.strength)
+
+
 class PageLabels(Step):
     """Decides each page's ``page_label``."""
 
+    #: Pages kept for confirming: the page that waits, and the two before it.
+    KEEP = 3
+
     def __init__(self) -> None:
         self._printed: dict[int, list[Printed]] = {}
-        self._previous: int | None = None
+        self._labelled: dict[int, Printed] = {}  # pages labelled by their printed number
+        self._order: list[int] = []  # the indices of the pages that arrived, last ones
 
     def arrive(self, page: Page) -> None:
         index = page.info.index
         mine = self._printed[index] = _candidates(page)
         page.label = " ".join(page.info.label.split())
-        if not page.label and self._previous is not None:
-            before = self._previous
-            found = _confirmed(mine, index, self._printed.get(before, []), before)
-            page.label = found.token if found else ""
-        self._previous = index
+        if not page.label:
+            for before in reversed(self._order[-2:]):
+                found = _confirmed(mine, index, self._printed.get(before, []), before)
+                if found is not None:
+                    self._label(page, found)
+                    break
+        self._order = [*self._order, index][-self.KEEP :]
+
+    def _label(self, page: Page, found: Printed) -> None:
+        page.label = found.token
+        self._labelled[page.info.index] = found
 
     def wants_next(self, page: Page) -> bool:
-        return not page.label and bool(self._printed.get(page.info.index))
+        if page.label:
+            return False
+        before = page.info.index - 1
+        return bool(self._printed.get(page.info.index)) or before in self._labelled
 
     def release(self, page: Page, following: Page | None) -> None:
         index = page.info.index
@@ -117,7 +160,23 @@ class PageLabels(Step):
             after = following.info.index
             mine = self._printed.get(index, [])
             found = _confirmed(mine, index, self._printed.get(after, []), after)
-            page.label = found.token if found else ""
+            if found is None:
+                found = self._between(index, after)
+            if found is not None:
+                self._label(page, found)
+        elif not page.label and index - 1 in self._labelled:  # the last page a run reaches
+            run = self._labelled[index - 1]
+            if not any(p.kind == run.kind for p in self._printed.get(index, [])):
+                self._label(page, _next(run, 1))
         page.label = page.label or str(index + 1)
-        for old in [k for k in self._printed if k != self._previous]:
+        for old in [k for k in self._printed if k not in self._order]:
             del self._printed[old]
+        for old in [k for k in self._labelled if k not in self._order]:
+            del self._labelled[old]
+
+    def _between(self, index: int, after: int) -> Printed | None:
+        """The number of page ``index`` when the page before it and page ``after`` print
+        numbers that confirm each other across it."""
+        before = self._printed.get(index - 1, [])
+        found = _confirmed(before, index - 1, self._printed.get(after, []), after)
+        return None if found is None else _next(found, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..crops import Figure
-from ..identity import SourceId
+from ..identity import SourceId, anchors
 from ..layout import Box, Element
 from ..pages import PageInfo
 from ..read import PageResult
@@ -41,6 +41,7 @@ class Item:
     origin: Origin | None = None
     continues: bool = False  # page mode: a table that goes on at the top of the next page
     continued: bool = False  # page mode: the rest of a table from the previous page
+    furniture: bool = False  # a running head, page number or footer (see .furniture)
 
     @property
     def category(self) -> str:
@@ -84,11 +85,12 @@ def make_page(result: PageResult, source: SourceId, sanitize_tables: bool) -> Pa
     if result.text is not None:
         text = safe_markdown(result.text, tables=sanitize_tables)
         return Page(info, result.extraction, text=text)
+    where = anchors(info.width, info.height, [(e.category, e.bbox) for e in result.elements])
     items = [
         Item(
             e,
             i,
-            source.element(info.index, i),
+            source.element(info.index, where[i]),
             safe_text(e, sanitize_tables),
             figure=result.figures.get(i, NO_FIGURE),
         )

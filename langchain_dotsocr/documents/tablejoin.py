@@ -2,13 +2,20 @@
 
 A table continues on the next page when:
 
-1. it is the last element of its page (page headers and footers aside) and ends in the
-   bottom :data:`NEAR_EDGE` of the page;
+1. it is the last element of its page (page furniture aside, and its own captions and
+   footnotes or elements above it read after it) and ends in the bottom :data:`NEAR_EDGE` of
+   the page;
 2. the next page (the next index, not a gap in a page selection) starts with a table, in its
-   top :data:`NEAR_EDGE`, with nothing before it but page headers and footers and a caption
-   that says it is continued ("Table 3 (continued)", "cont'd", "Fortsetzung", "продолжение",
-   "续表");
-3. both have the same number of columns, spans counted (:func:`..tables.join_tables`).
+   top :data:`NEAR_EDGE`, with nothing read before it but page furniture, elements below it
+   (two neighbours read in the wrong order) and a caption that says it is continued
+   ("Table 3 (continued)", "cont'd", "Fortsetzung", "продолжение", "续表"), whatever
+   category that caption was read as;
+3. most rows of both cover the same number of columns, spans expanded: a cell split or
+   dropped in one row does not count (:func:`..tables.join_tables`).
+
+Furniture is judged by :mod:`.furniture` (position, shape, repetition), not by the category
+alone: a page number read as Text or a running head read as Section-header between the parts
+does not keep them apart.
 
 In element mode the parts become one Table Document: the header once (a header row the next
 page repeats is dropped, up to :data:`..tables.MAX_HEADER_ROWS` rows), then every body row in
@@ -24,8 +31,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..prompts import PAGE_FURNITURE as FURNITURE
 from ..tables import join_tables
+from .captions import caption_kind
 from .page import Item, Origin, Page
 from .steps import Step
 
@@ -43,32 +50,57 @@ def _body(page: Page) -> list[int]:
     return [
         i
         for i, it in enumerate(page.items)
-        if it.category not in FURNITURE and it.origin is None
+        if not it.furniture and it.origin is None
     ]
 
 
+def _centre(item: Item) -> float:
+    return (item.element.bbox[1] + item.element.bbox[3]) / 2
+
+
 def trailing_table(page: Page) -> int | None:
-    """The index of the table a page ends with, near its bottom; None if it ends otherwise."""
+    """The index of the table a page ends with, near its bottom; None if it ends otherwise.
+
+    Elements read after it do not count when they are its own captions or footnotes, or lie
+    above it (a model reads two neighbours in the wrong order now and then)."""
     body = _body(page)
-    if not body:
+    tables = [i for i in body if page.items[i].category == "Table"]
+    if not tables:
         return None
-    item = page.items[body[-1]]
-    bottom = item.element.bbox[3]
-    if item.category == "Table" and bottom >= (1 - NEAR_EDGE) * page.info.height:
-        return body[-1]
-    return None
+    t = tables[-1]
+    table = page.items[t]
+    after = [page.items[i] for i in body if i > t]
+    top = table.element.bbox[1]
+    if any(it.belongs_to != table.id and _centre(it) >= top for it in after):
+        return None
+    mine = [it for it in after if it.belongs_to == table.id]
+    bottom = max(it.element.bbox[3] for it in (table, *mine))
+    return t if bottom >= (1 - NEAR_EDGE) * page.info.height else None
 
 
 def leading_table(page: Page) -> int | None:
-    """The index of the table a page starts with, near its top; None if it starts otherwise."""
-    for i in _body(page):
-        item = page.items[i]
-        if item.category == "Caption" and _CONTINUED.search(item.text):
-            continue
-        if item.category == "Table" and item.element.bbox[1] <= NEAR_EDGE * page.info.height:
-            return i
+    """The index of the table a page starts with, near its top; None if it starts otherwise.
+
+    Elements read before it do not count when they are a caption that says the table is
+    continued, or lie below it (read in the wrong order)."""
+    body = _body(page)
+    tables = [i for i in body if page.items[i].category == "Table"]
+    if not tables:
         return None
-    return None
+    t = tables[0]
+    table = page.items[t]
+    before = [page.items[i] for i in body if i < t]
+    bottom = table.element.bbox[3]
+    if any(not _continued_caption(it) and _centre(it) <= bottom for it in before):
+        return None
+    return t if table.element.bbox[1] <= NEAR_EDGE * page.info.height else None
+
+
+def _continued_caption(item: Item) -> bool:
+    """A caption that says its table is continued, whatever category it was read as."""
+    if item.category in ("Table", "Picture") or not _CONTINUED.search(item.text):
+        return False
+    return item.category == "Caption" or caption_kind(item.text) == "Table"
 
 
 def _remap(page: Page, old: str, new: str) -> None:

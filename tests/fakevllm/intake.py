@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, UnidentifiedImageError
 
-from .answers import GROUNDING, LAYOUT_ALL, PLACEHOLDER, identify_prompt, prompt_tokens
+from .answers import GROUNDING, LAYOUT_ALL, LAYOUT_ONLY, PLACEHOLDER, identify_prompt, prompt_tokens
 from .reference import recognise
 from .resize import smart_resize
 from .vision import Element, detect
@@ -182,8 +182,10 @@ def read_request(ex: Exchange, rec: RecordedRequest, fake: FakeVLLM) -> Job:
         replace(e, text=fake.texts[(e.category, e.n)]) if (e.category, e.n) in fake.texts else e
         for e in rec.elements
     ]
-    if fake.noise is not None:
+    if fake.noise is not None and mode in (LAYOUT_ALL, LAYOUT_ONLY):
         rec.elements = fake.noise.apply(rec.elements, rec.image_digest, (w2, h2))
+    elif fake.noise is not None:  # ocr and grounding answers are text: text noise only
+        rec.elements = fake.noise.apply_text(rec.elements, rec.image_digest)
     rec.prompt_tokens = prompt_tokens(prompt, (w2, h2))
     requested = rec.max_completion_tokens
     if requested is None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
+from langchain_dotsocr.check.score import iou
+
 MATCH = 0.5
 Box = tuple[float, float, float, float]
 
@@ -80,14 +82,6 @@ class Score:
             edit,
             self.same_category + other.same_category,
         )
-
-
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def best_truth(found: Found, truth: Sequence[Truth]) -> int | None:

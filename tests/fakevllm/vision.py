@@ -5,7 +5,10 @@
 2. For each, take the coarse bounding box of its samples, crop the full image around it and
    build a mask of matching pixels; keep only 2x2 blocks that match entirely (this drops the
    1 px lines that anti-aliased edges of *other* boxes can leave in a near colour). Its bounding
-   box is the element's core.
+   box is the element's core, if it is 4 px or more each way and the colour fills at least
+   :data:`_SOLID_SHARE` of it: the
+   words a page prints on a box (tests/textpdfs.py) leave holes in its colour, and the blended
+   edges of their glyphs can match another palette colour in scattered blocks, never solidly.
 3. Place each edge to a fraction of a pixel: across the edge, the pixels blend the colour with
    the white page, and the sum of their coverage (how far each is from white towards the
    colour) is the distance from the edge to the inside. Resampling ringing cancels out in the
@@ -28,6 +31,9 @@ from PIL import Image, ImageChops
 from .scene import colour_element, element_colour
 
 _SAMPLE_TARGET = 80_000  # pixels of the coarse grid
+# The least share of an element's box its colour fills: printed words leave most of it bare
+# (a striped table fills 0.6), glyph edges that blend into a palette colour far less.
+_SOLID_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,13 @@ def detect(image: Image.Image, tolerance: int = 4) -> list[Element]:
         solid = fine.reduce(2).point(lambda v: 255 if v == 255 else 0)
         half = solid.getbbox()
         if half is None:
+            continue
+        # A box is solid colour but for the words printed on it; scattered blocks of a colour
+        # are the anti-aliased edges of glyphs on another box blending into a near colour.
+        area = (half[2] - half[0]) * (half[3] - half[1])
+        if min(half[2] - half[0], half[3] - half[1]) < 2 or (
+            solid.crop(half).histogram()[255] < _SOLID_SHARE * area
+        ):
             continue
         x0, y0 = cx0 + 2 * half[0], cy0 + 2 * half[1]
         x1, y1 = cx0 + 2 * half[2], cy0 + 2 * half[3]

@@ -1,0 +1,195 @@
+"""The layer's characters in reading order: words, lines, the columns inside a box.
+
+1. Lines: characters whose vertical centres fall inside one another's boxes share a line; a
+   line reads left to right.
+2. Words: a line breaks into words where the file has white space between two characters
+   that follow each other, and at gaps wider than :data:`WORD_GAP` of the line's height (PDFs
+   often position words without a space).
+3. Blocks: a recursive cut, as a reader's eye does it: at the widest vertical gap (a gutter)
+   at least :data:`COLUMN_GAP` line heights wide across all the words, left before right; else at
+   the widest blank band at least :data:`PARAGRAPH_GAP` line heights high, top before bottom.
+   So a column's lines come before the next column's, and a block is a paragraph.
+4. Text: a line's words joined by one space; a paragraph's lines joined by one space, as the
+   model writes a paragraph, except that a break after a soft hyphen, or after a hyphen that
+   ends a plain word with a lower-case letter next, joins the word (``infor-`` + ``mation``);
+   a hyphen after a compound (``state-of-the-`` + ``art``), a number, before a capital, or in
+   a compound the page writes whole elsewhere (``well-`` + ``known`` where ``well-known``
+   appears inside a line) stays and the parts are joined without a space; CJK lines are
+   joined without a space. Blocks are separated by a blank line (``"\\n\\n"``), as the model
+   separates paragraphs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .chars import Box, Char
+from .normalise import SOFT_HYPHEN, reader_char, squeeze
+
+WORD_GAP = 0.18  # of the line height: a space in Helvetica is ~0.24 of it, letters touch
+COLUMN_GAP = 1.2  # a gutter is wider than any word space (justified text stretches to ~1)
+PARAGRAPH_GAP = 0.7  # leading leaves ~0.1-0.2 between lines' boxes; a blank line ~1
+_HYPHENS = ("-", "\u2010")
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of the layer: its text as a reader reads it and its box (page units)."""
+
+    text: str
+    box: Box
+    soft_end: bool = False  # the word ends in a soft hyphen (dropped from ``text``)
+
+
+def _union(boxes: Sequence[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _lines(chars: Sequence[Char]) -> list[list[Char]]:
+    """Characters grouped into lines, each left to right, lines top to bottom."""
+    lines: list[tuple[list[Char], float, float]] = []  # chars, top, bottom
+    for ch in sorted(chars, key=lambda c: (c.centre[1], c.centre[0])):
+        cy = ch.centre[1]
+        for k in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
+            members, top, bottom = lines[k]
+            if top <= cy <= bottom and ch.box[1] <= (top + bottom) / 2 <= ch.box[3]:
+                members.append(ch)
+                lines[k] = (members, min(top, ch.box[1]), max(bottom, ch.box[3]))
+                break
+        else:
+            lines.append(([ch], ch.box[1], ch.box[3]))
+    return [sorted(m, key=lambda c: c.centre[0]) for m, _t, _b in lines]
+
+
+def _word(run: Sequence[Char]) -> Word | None:
+    text = squeeze("".join(reader_char(c.text) for c in run))
+    if not text:
+        return None
+    return Word(text, _union([c.box for c in run]), run[-1].text == SOFT_HYPHEN)
+
+
+def chars_follow(a: Char, b: Char, order: dict[int, int]) -> bool:
+    """Whether ``b`` comes right after ``a`` in the file's order."""
+    return order.get(id(b), -1) == order.get(id(a), -2) + 1
+
+
+def words(chars: Sequence[Char]) -> list[Word]:
+    """The words of ``chars``, line by line (not yet in reading order across columns)."""
+    out: list[Word] = []
+    order = {id(c): k for k, c in enumerate(chars)}
+    for line in _lines(chars):
+        height = statistics.median(c.box[3] - c.box[1] for c in line)
+        runs: list[list[Char]] = [[]]
+        previous: Char | None = None
+        for ch in line:
+            if runs[-1] and previous is not None and (
+                ch.box[0] - previous.box[2] > WORD_GAP * height
+                # The file's space counts where the characters follow in the file's order too.
+                or (ch.space_before and chars_follow(previous, ch, order))
+            ):
+                runs.append([])
+            runs[-1].append(ch)
+            previous = ch
+        out += [w for run in runs if run and (w := _word(run)) is not None]
+    return out
+
+
+def _cut(items: list[Word]) -> list[list[Word]]:
+    """Blocks of words in reading order, by the recursive cut of the module's step 3."""
+    if len(items) <= 1:
+        return [items] if items else []
+    height = statistics.median(w.box[3] - w.box[1] for w in items)
+    best: tuple[float, int, list[Word], list[Word]] | None = None
+    for axis, least in ((0, COLUMN_GAP), (1, PARAGRAPH_GAP)):
+        spans = sorted(items, key=lambda w: (w.box[axis], w.box[axis + 2]))
+        reach = spans[0].box[axis + 2]
+        for i, w in enumerate(spans[1:], start=1):
+            gap = w.box[axis] - reach
+            if gap >= least * height and (best is None or (gap, -axis) > (best[0], -best[1])):
+                best = (gap, axis, spans[:i], spans[i:])
+            reach = max(reach, w.box[axis + 2])
+        if best is not None:  # a gutter wins over a paragraph break
+            break
+    if best is None:
+        return [items]
+    return _cut(best[2]) + _cut(best[3])
+
+
+def _line_words(block: list[Word]) -> list[list[Word]]:
+    """A block's words as lines, top to bottom, each left to right."""
+    rows: list[list[Word]] = []
+    for w in sorted(block, key=lambda w: ((w.box[1] + w.box[3]) / 2, w.box[0])):
+        cy = (w.box[1] + w.box[3]) / 2
+        if rows and rows[-1][0].box[1] <= cy <= rows[-1][0].box[3]:
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+    return [sorted(r, key=lambda w: w.box[0]) for r in rows]
+
+
+def _cjk(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F") and not (
+        "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff"  # Hangul keeps its spaces
+    )
+
+
+_EDGE_PUNCTUATION = ".,;:!?()[]{}\"'\u201c\u201d\u2018\u2019"
+
+
+def compounds(items: Sequence[Word]) -> frozenset[str]:
+    """The hyphenated words written whole inside a line (``well-known``), lower case: the
+    evidence that a hyphen at a line end before the same word is a real one."""
+    out = set()
+    for w in items:
+        core = w.text.strip(_EDGE_PUNCTUATION)
+        if any(h in core[1:-1] for h in _HYPHENS):
+            out.add(core.lower())
+    return frozenset(out)
+
+
+def _join(text: str, last: Word, nxt: str, known: frozenset[str] = frozenset()) -> str:
+    """``text`` (ending in the word ``last``) and the next line's text, as a reader joins them;
+    ``known``: the page's :func:`compounds`."""
+    if not nxt:
+        return text
+    if last.soft_end:
+        return text + nxt
+    if text.endswith(_HYPHENS) and len(last.text) > 1:
+        stem = last.text[:-1]
+        whole = (last.text + nxt.split(" ", 1)[0]).strip(_EDGE_PUNCTUATION).lower()
+        if stem.isalpha() and nxt[0].islower() and whole not in known:
+            return text[:-1] + nxt
+        return text + nxt
+    if _cjk(text[-1]) or _cjk(nxt[0]):
+        return text + nxt
+    return text + " " + nxt
+
+
+def block_text(block: list[Word], known: frozenset[str] = frozenset()) -> str:
+    """A paragraph's text: its lines joined as the module says (``known``: compounds)."""
+    text = ""
+    last: Word | None = None
+    for row in _line_words(block):
+        line = " ".join(w.text for w in row)
+        text = line if last is None else _join(text, last, line, known)
+        last = row[-1]
+    return text
+
+
+def reading_words(chars: Sequence[Char]) -> list[list[Word]]:
+    """The blocks of ``chars`` in reading order, each its words in reading order."""
+    return [[w for row in _line_words(b) for w in row] for b in _cut(words(chars))]
+
+
+def reading_text(chars: Sequence[Char], known: frozenset[str] = frozenset()) -> str:
+    """The reader's text of ``chars``: blocks in reading order, separated by a blank line;
+    ``known``: the page's :func:`compounds`."""
+    return "\n\n".join(t for t in (block_text(b, known) for b in _cut(words(chars))) if t)
