@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from itertools import count
 
 from ..budget import text_tokens
 from ..client import Answer
@@ -14,9 +13,6 @@ from .ink import Ink
 from .order import SAME, overlap
 from .reading import Cause, Reading
 from .watch import LOOP, OVERFLOW
-
-# Each answer's cells carry its own number, so merging never takes two of them for one element.
-_ANSWERS = count(1)
 
 
 async def read_layout(
@@ -42,7 +38,7 @@ async def read_layout(
         return Reading(cause="timeout")
     decoded = decode_answer(answer.text, image.width, image.height)
     ctx.result.problems.extend(decoded.problems)
-    number = next(_ANSWERS)
+    number = ctx.next_answer()
     cells = [_place(c, x0, y0, area, extraction, number) for c in decoded.cells]
     cause = judge(answer, decoded.complete, bool(cells))
     if cause == "loop":  # the loop's copies are no elements: they would count as more cells
@@ -76,15 +72,22 @@ def judge(answer: Answer, valid: bool, any_cells: bool) -> Cause | None:
 
 def unrepeated(cells: list[Cell]) -> list[Cell]:
     """A looping answer's cells without the loop: of consecutive cells with one category and
-    one text, only the first (the loop's copies creep down the page with boxes of their own),
-    and no cell of a category over most of a kept one of that category (a copy in place)."""
+    one text, only the first, and no cell of a category over most of an earlier one of that
+    category, kept or not (a copy in place). Earlier copies count too because a loop's copies
+    creep down the page a few pixels at a time: each lies over the one before it, while one
+    far down the chain no longer lies over the cell the loop started from."""
     out: list[Cell] = []
+    seen: list[Cell] = []
     for cell in cells:
-        if out and cell.text and (out[-1].category, out[-1].text) == (cell.category, cell.text):
-            continue
-        if any(c.category == cell.category and overlap(c.bbox, cell.bbox) >= SAME for c in out):
-            continue
-        out.append(cell)
+        again = bool(out and cell.text) and (out[-1].category, out[-1].text) == (
+            cell.category, cell.text
+        )
+        copy = again or any(
+            c.category == cell.category and overlap(c.bbox, cell.bbox) >= SAME for c in seen
+        )
+        seen.append(cell)
+        if not copy:
+            out.append(cell)
     return out
 
 
