@@ -70,7 +70,9 @@ class Reads:
         return sum(1 for n in hits.values() if n > 1)
 
 
-def one(fake: FakeVLLM, url: str, spec: PageSpec, seed: int | None, streamed: bool) -> dict[str, int]:
+def one(
+    fake: FakeVLLM, url: str, spec: PageSpec, seed: int | None, streamed: bool
+) -> dict[str, int]:
     reads = Reads()
     dense_module.read_layout = reads.read_layout  # type: ignore[assignment]
     steps_module.read_layout = reads.read_layout  # type: ignore[assignment]

@@ -58,11 +58,14 @@ class _Plan:
     # Parts whose request failed for good: their loss is noted, later rounds leave them be (a
     # request is tried again by the client's retries, not by planning it again).
     failed: list[Box] = field(default_factory=list)
+    # Where cells cut in two by a forced cut lie (reaching across the cut): the next round
+    # reads them whole, and no cut goes through them again.
+    cut: list[Box] = field(default_factory=list)
 
     @property
     def known(self) -> list[Box]:
         """Boxes no cut may pass through: elements known to be one, not yet read whole."""
-        return [c.bbox for c in self.opened] + list(self.bones)
+        return [c.bbox for c in self.opened] + list(self.bones) + self.cut
 
 
 async def read_dense(ctx: PageContext, before: Reading | None) -> Reading:
@@ -178,7 +181,14 @@ async def _read_part_once(
         if better(again, reading):
             reading = again
     if part.soft:  # a cell a forced cut went through: the next round reads it whole
-        reading.cells = [c for c in reading.cells if not clipped(c.bbox, part)]
+        whole = []
+        for c in reading.cells:
+            reach = clipped(c.bbox, part, plan.ink)
+            if reach is None:
+                whole.append(c)
+            else:
+                plan.cut.append(reach)
+        reading.cells = whole
     if reading.complete or depth >= MAX_DEPTH:
         return reading
     return await _deeper(ctx, plan, part, kept, reading, depth)

@@ -216,10 +216,27 @@ def masked(image: Image.Image, area: Box, read: list[Box]) -> Image.Image:
     return image
 
 
-def clipped(box: Box, part: Part) -> bool:
-    """Whether a cell of ``box`` read in ``part`` was cut in two by one of its soft sides."""
+def clipped(box: Box, part: Part, ink: Ink) -> Box | None:
+    """Whether a cell of ``box`` read in ``part`` was cut in two by one of its soft sides: it
+    reaches that side (:data:`CLIP`) and the page's ``ink`` goes on right across it (in the
+    map's first line past the side: not a neighbour beyond the blank of a gutter).
+
+    Returns ``None`` for a whole cell; for a cut one, its box reaching :data:`CLIP` across the
+    sides that cut it: where an element is known to lie, so no later cut goes there again.
+    """
+    reach = list(box)
     for side in part.soft:
-        extent = box[2] - box[0] if side in (0, 2) else box[3] - box[1]
-        if abs(box[side] - part.room[side]) <= CLIP + GROW * extent:
-            return True
-    return False
+        axis = side % 2  # 0: a left or right side, 1: a top or bottom one
+        extent = box[axis + 2] - box[axis]
+        edge = part.room[side]
+        if abs(box[side] - edge) > CLIP + GROW * extent:
+            continue
+        beyond = (edge, edge + ink.scale) if side >= 2 else (edge - ink.scale, edge)
+        strip = (
+            (beyond[0], box[1], beyond[1], box[3]) if axis == 0
+            else (box[0], beyond[0], box[2], beyond[1])
+        )
+        if ink.amount(strip) > 0:
+            reach[side] = edge + 2 * CLIP if side >= 2 else edge - 2 * CLIP
+    out = (reach[0], reach[1], reach[2], reach[3])
+    return out if out != box else None
