@@ -13,7 +13,10 @@ so the first answer runs until the server cuts it.
 Per run it prints the truth elements found once / twice / lost and the spurious elements
 (tests/fakevllm/scoring.py, matched by IoU), the truth elements that two or more answers read
 (the parts' overlap: work done twice, whether or not merging then kept one), requests and
-generated tokens; then the medians per page and variant. Nothing here is a pass/fail test.
+generated tokens; then the medians per page and variant. Under noise, beside them: what the
+noise alone keeps of the page, its elements as one answer of the noisy model (as if one answer
+could hold the page: tests/noisy.py ``one_answer``), which no reader can beat by much. Nothing
+here is a pass/fail test.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from tests.fakevllm.answers import answer_tokens
 from tests.fakevllm.newspaper import newspaper_page
 from tests.fakevllm.scene import PageSpec, dense_page
 from tests.fakevllm.scoring import Found, best_truth
-from tests.noisy import run, scores, truth_of
+from tests.noisy import one_answer, run, scores, truth_of
 
 PAGES: dict[str, PageSpec] = {
     "paper": dense_page(300, 3, 792.0, 1224.0),
@@ -105,10 +108,12 @@ def main(seeds: int) -> None:
             for streamed in (True, False):
                 variant = "streamed" if streamed else "to the budget"
                 for noisy in (False, True):
-                    runs = []
+                    runs, floors = [], []
                     for seed in range(seeds) if noisy else [None]:
                         r = one(fake, url, spec, seed, streamed)
                         runs.append(r)
+                        if seed is not None:
+                            floors.append(one_answer(spec, seed).once)
                         figures = "  ".join(f"{k} {r[k]}" for k in KEYS)
                         print(f"{name:9} {variant:13} seed {seed!s:4} of {r['truth']}: {figures}")
                     med = {k: statistics.median(r[k] for r in runs) for k in KEYS}
@@ -120,6 +125,8 @@ def main(seeds: int) -> None:
                         f", spurious {med['spurious']:.0f}, read twice {med['read twice']:.0f} "
                         f"({med['read twice'] / truth:.0%}), requests {med['requests']:.0f}, "
                         f"tokens {med['tokens']:.0f}"
+                        + (f"; the noise alone keeps {statistics.median(floors):.0f} once"
+                           if floors else "")
                     )
 
 
