@@ -5,6 +5,9 @@ its least ink and comes back whole, without noise and under the noisy double's."
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
+
 import pytest
 from PIL import Image, ImageDraw
 
@@ -24,7 +27,7 @@ from tests.fakevllm import (
     sample_page,
 )
 from tests.fakevllm.newspaper import COLUMNS, GUTTER, MARGIN, WIDTH, newspaper_page
-from tests.fakevllm.scene import dense_page
+from tests.fakevllm.scene import dense_page, draw_page
 from tests.fakevllm.scoring import Score
 from tests.noisy import one_answer, run, scores
 
@@ -212,3 +215,18 @@ def test_dense_pages_under_noise_keep_at_most_one_percent_twice(fake, base_url, 
     s = scores(DENSE, run(fake, base_url, DENSE, seed, max_tokens=2048))
     floor = sum((one_answer(spec, seed) for spec in DENSE), start=Score())
     assert s.twice <= 0.01 * s.truth and s.once >= floor.once - 0.02 * s.truth
+
+
+def test_ink_with_nothing_legible_is_asked_about_once(fast, fake):
+    # A column rule (no element: the model reads nothing there) down the gutter of a dense page.
+    k = 200 / 72
+    spec = dense_page(120, 2)
+    boxes = [replace(b, x0=b.x0 * k, y0=b.y0 * k, x1=b.x1 * k, y1=b.y1 * k) for b in spec.boxes]
+    image = draw_page(round(612 * k), round(792 * k), boxes)
+    ImageDraw.Draw(image).rectangle((850, 300, 852, 2000), fill=(0, 0, 0))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    docs = DotsOCRLoader(out.getvalue(), name="d.png", max_tokens=2048, **fast).load()
+    assert len(docs) == len(spec.boxes)
+    empty = [r for r in fake.chat_requests if not r.elements]
+    assert len(empty) == 2  # the rule's part, and once again at another temperature

@@ -55,9 +55,10 @@ class _Plan:
     target: float
     opened: tuple[Cell, ...] = ()  # cells answers were cut in: regions too long to read whole
     bones: tuple[Box, ...] = ()  # the skeleton's elements: no cut through one
-    # Parts whose request failed for good: their loss is noted, later rounds leave them be (a
-    # request is tried again by the client's retries, not by planning it again).
-    failed: list[Box] = field(default_factory=list)
+    # Parts later rounds leave be: a request that failed for good (its loss is noted; a request
+    # is tried again by the client's retries, not by planning it again), or ink with nothing
+    # legible in it (a rule, a stamp: empty twice).
+    settled: list[Box] = field(default_factory=list)
     # Where cells cut in two by a forced cut lie (reaching across the cut): the next round
     # reads them whole, and no cut goes through them again.
     cut: list[Box] = field(default_factory=list)
@@ -130,7 +131,7 @@ def _planner(ctx: PageContext, plan: _Plan, have: list[Cell]) -> Planner:
     return Planner(
         plan.ink,
         known=plan.known,
-        read=[c.bbox for c in have] + plan.failed,
+        read=[c.bbox for c in have] + plan.settled,
         rate=plan.rate,
         target=plan.target,
         fits=lambda box: part_fits(box, ctx.geometry),
@@ -157,7 +158,7 @@ async def _read_part(
         raise
     except DotsOCRError as exc:
         ctx.lost(f"a part of the page ({ctx.points(part.box)})", exc)
-        plan.failed.append(part.room)
+        plan.settled.append(part.room)
         return Reading(cause="broken")
 
 
@@ -180,6 +181,8 @@ async def _read_part_once(
             again.complete = True  # empty twice: nothing legible there
         if better(again, reading):
             reading = again
+    if reading.complete and not reading.cells:
+        plan.settled.append(part.room)
     if part.soft:  # a cell a forced cut went through: the next round reads it whole
         whole = []
         for c in reading.cells:
