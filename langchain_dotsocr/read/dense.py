@@ -44,7 +44,7 @@ PROBES = 2  # parts read alone, at most, to learn the tokens per ink before the 
 MAX_DEPTH = 4  # a part is cut again at most this many times
 RETRY_TEMPERATURE = 0.5
 # Rounds of parts over what is still unread after the first: the cells a forced cut went
-# through, read whole; more rounds only while a round still finds cells.
+# through, read whole; more rounds only while a round still finds cells (or cuts some).
 ROUNDS = 3
 
 
@@ -95,10 +95,12 @@ async def read_dense(ctx: PageContext, before: Reading | None) -> Reading:
         parts = _planner(ctx, plan, kept).plan(page)
     complete = probed
     for _ in range(1 + ROUNDS):
+        cut = len(plan.cut)
         reading = await _read_parts(ctx, plan, parts, kept, 0)
         complete = complete and reading.complete
         kept = kept + reading.cells
-        parts = _planner(ctx, plan, kept).plan(page) if reading.cells else []
+        found = reading.cells or len(plan.cut) > cut  # cells kept, or cells to read whole
+        parts = _planner(ctx, plan, kept).plan(page) if found else []
         if not parts:
             break
     else:  # still finding cells when the rounds ran out
