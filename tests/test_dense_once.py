@@ -17,7 +17,7 @@ from langchain_dotsocr.read import watch
 from langchain_dotsocr.read.asking import unrepeated
 from langchain_dotsocr.read.ink import ink_map
 from langchain_dotsocr.read.order import merge, overlap
-from langchain_dotsocr.read.plan import Planner, clipped, masked
+from langchain_dotsocr.read.plan import Planner, clipped, masked, reach
 from tests.fakevllm import (
     FaultPlan,
     element_content,
@@ -102,9 +102,21 @@ def test_a_parts_image_shows_only_what_is_unread():
         draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=(40, 40, 40))
     # The model's box of the read line fell 3 px inside it: its ink is whited out anyway, and
     # the next line keeps all of its ink.
-    image = masked(page.copy(), (0, 0, 400, 300), [(23, 22, 377, 38)])
-    ink = ink_map(image, 1)
+    box = reach((23, 22, 377, 38), ink_map(page, 2))
+    ink = ink_map(masked(page.copy(), (0, 0, 400, 300), [box]), 1)
     assert ink.amount(read) == 0 and ink.amount(unread) == 360 * 20
+
+
+def test_a_read_cell_reaches_over_its_ink_and_never_across_a_blank_line():
+    # Small print at a low resolution: lines 6 px high, 2 px apart.
+    page = Image.new("RGB", (300, 100), "white")
+    draw = ImageDraw.Draw(page)
+    lines = [(10, 10 + 8 * k, 290, 16 + 8 * k) for k in range(8)]
+    for x0, y0, x1, y1 in lines:
+        draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=(40, 40, 40))
+    ink = ink_map(page, 2)
+    inside = (14, 28, 286, 30)  # line 2's box, drawn well inside it
+    assert reach(inside, ink) == (10, 26, 290, 32)  # all of line 2, nothing of lines 1 and 3
 
 
 def test_no_part_is_planned_over_cells_already_read():

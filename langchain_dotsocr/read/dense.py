@@ -28,7 +28,7 @@ from .bands import read_bands
 from .context import PageContext
 from .ink import Ink
 from .order import merge, reading_order
-from .plan import Part, Planner, clipped, masked
+from .plan import Part, Planner, clipped, masked, reach
 from .reading import Reading, better
 from .skeleton import skeleton, skeleton_order
 from .together import together
@@ -62,6 +62,14 @@ class _Plan:
     # Where cells cut in two by a forced cut lie (reaching across the cut): the next round
     # reads them whole, and no cut goes through them again.
     cut: list[Box] = field(default_factory=list)
+    _reach: dict[Box, Box] = field(default_factory=dict)  # each read cell's box, as far as its ink
+
+    def reached(self, cells: list[Cell]) -> list[Box]:
+        """The boxes of ``cells`` as far as their ink reaches (:func:`.plan.reach`)."""
+        for c in cells:
+            if c.bbox not in self._reach:
+                self._reach[c.bbox] = reach(c.bbox, self.ink)
+        return [self._reach[c.bbox] for c in cells]
 
     @property
     def known(self) -> list[Box]:
@@ -133,7 +141,7 @@ def _planner(ctx: PageContext, plan: _Plan, have: list[Cell]) -> Planner:
     return Planner(
         plan.ink,
         known=plan.known,
-        read=[c.bbox for c in have] + plan.settled,
+        read=plan.reached(have) + plan.settled,
         rate=plan.rate,
         target=plan.target,
         fits=lambda box: part_fits(box, ctx.geometry),
@@ -171,7 +179,7 @@ async def _read_part_once(
     if region is not None:  # known to be one region too long for an answer: no second try
         return await _region_in_bands(ctx, plan, region, Reading())
     pixels = await ctx.pixels()
-    read = [c.bbox for c in kept]
+    read = plan.reached(kept)
     image, box = await ctx.offload(_crop, pixels, part, read, ctx.geometry)
     encoded = await ctx.offload(encode_image, image)
     reading = await read_layout(ctx, encoded, area=box, extraction="tiled", ink=plan.ink)

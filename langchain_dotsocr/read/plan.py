@@ -1,9 +1,10 @@
 """Cut a page into parts whose answers fit, along blank rows and columns, only over what is
 still unread.
 
-The plan is made on the page's ink with every cell already read taken out (grown by
-:func:`grown`, as the model's boxes wobble by a few pixels): the parts' images have those cells
-whited out too (:func:`masked`), so the model sees only what is left, and nothing is read twice.
+The plan is made on the page's ink with every cell already read taken out (as far as its ink
+reaches, :func:`reach`: a model's box may fall a few pixels inside its element): the parts'
+images have those cells whited out too (:func:`masked`), so the model sees only what is left,
+and nothing is read twice.
 
 The cut is recursive (an XY-cut): a part whose estimated answer exceeds the target, or whose
 image the model cannot take, is cut at the best blank band of its unread ink, and each side is
@@ -31,15 +32,16 @@ from PIL import Image, ImageDraw
 
 from .ink import Box, Ink
 
-# Page pixels a read cell's box is grown by, on each side, plus GROW of its size, when its ink
-# counts as read: anti-aliased edges lie outside a tight box, and a model's box may fall a few
-# pixels inside the element (the noisy double moves edges by 3 px plus 1% of the size). Less
-# than the gap between two lines of small print at 200 dpi, so a neighbour keeps its ink.
-READ_MARGIN = 6.0
-GROW = 0.01
+# How far past its box (page pixels, plus GROW of its size) a read cell's ink may reach: its
+# anti-aliased edges, and the element itself where the model's box fell inside it (the noisy
+# double moves edges by 3 px plus 1% of the size). Only over ink: never across a blank line.
+REACH = 12.0
+GROW = 0.02
 # A cell whose edge lies this close (page pixels, plus GROW of its size) to a soft side of its
 # part was cut by that side.
 CLIP = 6.0
+# Ink of a map line (map pixels; a quarter of a short line) past which a cell's ink goes on.
+LINE_SPECKS = 2
 # A part with no more unread ink than this (page pixels: less than a couple of characters, more
 # than specks of dust) is already read. Absolute, not a share: one unread line in a column of
 # read ones is a small share and still must be read.
@@ -81,7 +83,7 @@ class Planner:
         fits: Callable[[Box], bool],
         forced: bool = False,
     ) -> None:
-        self.ink = ink.without([grown(b) for b in read]) if read else ink  # what is unread
+        self.ink = ink.without(read) if read else ink  # what is unread
         self.known = known
         self.rate = rate  # output tokens per pixel of ink
         self.target = target  # output tokens one part may need
@@ -195,19 +197,35 @@ def _sides(soft: tuple[int, ...], cut: _Cut, half: int) -> tuple[int, ...]:
     return (*kept, side) if cut.soft else kept
 
 
-def grown(box: Box) -> Box:
-    """``box`` grown by what a read cell's ink may reach past it (:data:`READ_MARGIN`)."""
-    mx = READ_MARGIN + GROW * (box[2] - box[0])
-    my = READ_MARGIN + GROW * (box[3] - box[1])
-    return (box[0] - mx, box[1] - my, box[2] + mx, box[3] + my)
+def reach(box: Box, ink: Ink) -> Box:
+    """``box`` grown over the ink that goes on past its edges, line by line of the map, up to
+    :data:`REACH` (plus :data:`GROW` of its size): a read cell's whole ink, and not a pixel of
+    a neighbour beyond a blank line, however small the print."""
+    out = list(box)
+    s = ink.scale
+    for side in range(4):
+        axis = side % 2
+        limit = REACH + GROW * (box[axis + 2] - box[axis])
+        outward = 1 if side >= 2 else -1
+        edge = box[side]
+        while abs(edge - box[side]) < limit:
+            a, b = sorted((edge, edge + outward * s))
+            line = (a, box[1], b, box[3]) if axis == 0 else (box[0], a, box[2], b)
+            area = (line[2] - line[0]) * (line[3] - line[1])
+            if ink.amount(line) <= min(LINE_SPECKS * s * s, area / 4):  # blank, or specks
+                break
+            edge += outward * s
+        out[side] = edge
+    return (out[0], out[1], out[2], out[3])
 
 
 def masked(image: Image.Image, area: Box, read: list[Box]) -> Image.Image:
-    """``image`` (of ``area`` of the page) with the cells already ``read`` whited out, as the
-    plan treats them: the model is shown only what is left to read."""
+    """``image`` (of ``area`` of the page) with the cells already ``read`` (their boxes as far
+    as their ink reaches, :func:`reach`) whited out, as the plan treats them: the model is shown
+    only what is left to read."""
     draw = ImageDraw.Draw(image)
     for box in read:
-        x0, y0, x1, y1 = grown(box)
+        x0, y0, x1, y1 = box
         if x1 <= area[0] or y1 <= area[1] or x0 >= area[2] or y0 >= area[3]:
             continue
         draw.rectangle(
