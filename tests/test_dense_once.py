@@ -17,7 +17,8 @@ from langchain_dotsocr.read import watch
 from langchain_dotsocr.read.asking import unrepeated
 from langchain_dotsocr.read.ink import ink_map
 from langchain_dotsocr.read.order import merge, overlap
-from langchain_dotsocr.read.plan import Planner, clipped, masked, reach
+from langchain_dotsocr.read.plan import Planner
+from langchain_dotsocr.read.unread import clipped, masked, reach
 from tests.fakevllm import (
     FaultPlan,
     element_content,

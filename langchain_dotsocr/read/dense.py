@@ -28,10 +28,11 @@ from .bands import read_bands
 from .context import PageContext
 from .ink import Ink
 from .order import merge, reading_order
-from .plan import Part, Planner, clipped, masked, reach
+from .plan import Part, Planner
 from .reading import Reading, better
 from .skeleton import skeleton, skeleton_order
 from .together import together
+from .unread import clipped, masked, reach
 
 # Output tokens per pixel of ink before any answer tells: about twice what a 10-pt text page at
 # 200 dpi spends, so first parts come out small rather than too big.
@@ -65,7 +66,7 @@ class _Plan:
     _reach: dict[Box, Box] = field(default_factory=dict)  # each read cell's box, as far as its ink
 
     def reached(self, cells: list[Cell]) -> list[Box]:
-        """The boxes of ``cells`` as far as their ink reaches (:func:`.plan.reach`)."""
+        """The boxes of ``cells`` as far as their ink reaches (:func:`.unread.reach`)."""
         for c in cells:
             if c.bbox not in self._reach:
                 self._reach[c.bbox] = reach(c.bbox, self.ink)
