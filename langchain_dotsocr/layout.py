@@ -37,14 +37,17 @@ Box = tuple[float, float, float, float]
 class Cell:
     """One layout cell as the model gave it: box in pixels of the page image.
 
-    ``extraction`` says which request read it (see :mod:`.read`); ``text_source`` where its
-    text came from: ``"model"`` (the answer) or ``"layer"`` (the PDF's text layer).
+    ``extraction`` says which request read it (see :mod:`.read`); ``answer`` which answer
+    gave it (a number per answer, 0 when untold): cells of one answer are distinct elements,
+    never one element read twice (:func:`.read.order.merge`); ``text_source`` where its text
+    came from: ``"model"`` (the answer) or ``"layer"`` (the PDF's text layer).
     """
 
     category: str
     bbox: Box
     text: str | None
     extraction: str = "layout"
+    answer: int = field(default=0, compare=False)
     text_source: str = "model"
 
 

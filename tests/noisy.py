@@ -14,6 +14,7 @@ from tests.fakevllm import FakeVLLM, make_pdf
 from tests.fakevllm.noise import Noise
 from tests.fakevllm.scene import PageSpec, element_text, expected_boxes_displayed
 from tests.fakevllm.scoring import Found, Score, Truth, best_truth, score
+from tests.fakevllm.vision import Element
 
 
 def truth_of(spec: PageSpec) -> list[Truth]:
@@ -81,3 +82,21 @@ def _ids_by_truth(truth: list[Truth], docs: Sequence[Document], page: int) -> di
         if t is not None:
             hits.setdefault(t, []).append(str(d.id))
     return {t: ids[0] for t, ids in hits.items() if len(ids) == 1}
+
+
+def one_answer(spec: PageSpec, seed: int, dpi: float = 200) -> Score:
+    """What the noise alone keeps of ``spec``: its elements, in the scene's reading order, as
+    one answer of the noisy model (as if a single answer could hold the page), scored. A page
+    read in parts cannot do much better: the noise's splits, merges (of neighbours in reading
+    order) and drops lose those elements whatever the reader does."""
+    k = dpi / 72
+    exact = [
+        Element(b.category, b.n, (round(b.x0 * k), round(b.y0 * k), round(b.x1 * k),
+                                  round(b.y1 * k)))
+        for b in expected_boxes_displayed(spec)
+    ]
+    size = (round(spec.width * k), round(spec.height * k))
+    noisy = Noise(seed=seed).apply(exact, f"one answer {seed}", size)
+    found = [Found(e.category, (e.bbox[0] / k, e.bbox[1] / k, e.bbox[2] / k, e.bbox[3] / k))
+             for e in noisy]
+    return score(truth_of(spec), found)

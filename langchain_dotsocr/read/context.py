@@ -41,10 +41,18 @@ class PageContext:
     _pixels: Image.Image | None = field(default=None, repr=False)
     _ink: Ink | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _answers: int = field(default=0, repr=False)
 
     @property
     def group(self) -> object:
         return self.page.info  # a page's requests share the slots as one
+
+    def next_answer(self) -> int:
+        """A number for the page's next answer (1, 2, ...): its cells carry it, so merging
+        never takes two cells of one answer for one element. Per page: nothing shared between
+        pages or processes."""
+        self._answers += 1
+        return self._answers
 
     def note(self, problem: str) -> None:
         self.result.problems.append(problem)

@@ -4,27 +4,55 @@ from __future__ import annotations
 
 from ..layout import Box, Cell
 
-# Two cells of one category whose boxes overlap this much (intersection over the smaller box)
-# are one element read twice (a part that held some of what was already read).
+# Two cells of different answers are one region read twice when their boxes overlap this much
+# (intersection over the smaller box) and their areas are within AREAS of each other, whatever
+# category each answer gave it: a model confuses neighbouring categories (Text and List-item,
+# Caption and Text), and a part that held some of what was already read reads it again. A cell
+# half the other's size is still the same region (a paragraph one answer split in two); a line
+# inside a whole column is not.
 SAME = 0.6
+AREAS = 2.5
+# The later reading replaces the earlier only when it carries this much more text: the
+# earlier one saw the region in more context (the whole page before a part), so a tie keeps it.
+CLEARLY = 1.5
 
 
 def merge(cells: list[Cell]) -> list[Cell]:
-    """``cells`` (earlier reads first) without the later reads of an element already there."""
+    """``cells`` (earlier answers first), each region once.
+
+    A cell is dropped as a second reading of a kept cell of another answer (:data:`SAME`,
+    :data:`AREAS`), or takes that cell's place when it carries clearly more text
+    (:data:`CLEARLY`: the other was cut short or read as a picture). Cells of one answer are
+    never merged with each other: the model gave them as distinct elements, even overlapping.
+    """
     kept: list[Cell] = []
     for cell in cells:
-        same = (c for c in kept if c.category == cell.category)
-        if not any(_overlap(c.bbox, cell.bbox) >= SAME for c in same):
+        i = next((i for i, c in enumerate(kept) if _same(c, cell)), None)
+        if i is None:
             kept.append(cell)
+        elif len(cell.text or "") > CLEARLY * len(kept[i].text or ""):
+            kept[i] = cell
     return kept
 
 
-def _overlap(a: Box, b: Box) -> float:
+def _same(a: Cell, b: Cell) -> bool:
+    if a.answer == b.answer and a.answer != 0:
+        return False
+    areas = sorted((_area(a.bbox), _area(b.bbox)))
+    return areas[1] <= AREAS * areas[0] and overlap(a.bbox, b.bbox) >= SAME
+
+
+def _area(box: Box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection of ``a`` and ``b`` over the smaller of them."""
     ix = min(a[2], b[2]) - max(a[0], b[0])
     iy = min(a[3], b[3]) - max(a[1], b[1])
     if ix <= 0 or iy <= 0:
         return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    smaller = min(_area(a), _area(b))
     return ix * iy / smaller if smaller > 0 else 0.0
 
 
