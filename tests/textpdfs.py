@@ -706,3 +706,96 @@ KINDS = {
     "formulas": formulas,
     "dense": dense_text,
 }
+
+
+# --------------------------------------------------------------------------------------------
+# Right-to-left text: Hebrew and Arabic in a Type 3 font whose codes map to their letters
+
+RTL_SIZE = 12.0
+# The letters the right-to-left tests print (Hebrew, Arabic, Arabic presentation forms), then
+# digits and punctuation: code 0x21 + k is the k-th; the space is 0x20.
+_RTL_CHARS = (
+    "אבגדהוזחטיכלמנסעפצקרשתםןךףץ"
+    + "مرحبادينةجلس"
+    + "\ufee3\ufeae\ufea3\ufe92\ufe8e\ufeb3\ufefc\ufee1"
+    + "0123456789().,"
+)
+_RTL_CODES = {ch: 0x21 + k for k, ch in enumerate(_RTL_CHARS)}
+
+
+def rtl_font(first_object: int) -> list[bytes]:
+    """The objects of font ``F3`` for :func:`bidi_page` (font, two glyph procedures, map):
+    every glyph a filled box 600 units wide, the space 300, each code mapped by ToUnicode."""
+    last = 0x20 + len(_RTL_CHARS)
+    codes = range(0x20, last + 1)
+    names = " ".join(f"/g{c}" for c in codes)
+    procs = " ".join(f"/g{c} {first_object + (1 if c == 0x20 else 2)} 0 R" for c in codes)
+    widths = " ".join("300" if c == 0x20 else "600" for c in codes)
+    pairs = [(0x20, " "), *((code, ch) for ch, code in _RTL_CODES.items())]
+    body = f"{len(pairs)} beginbfchar\n" + "".join(
+        f"<{code:02X}> <{ord(ch):04X}>\n" for code, ch in pairs
+    ) + "endbfchar"
+    font = (
+        "<< /Type /Font /Subtype /Type3 /FontBBox [0 0 600 700] "
+        "/FontMatrix [0.001 0 0 0.001 0 0] "
+        f"/CharProcs << {procs} >> /Encoding << /Type /Encoding /Differences [32 {names}] >> "
+        f"/FirstChar 32 /LastChar {last} /Widths [{widths}] /Resources << >> "
+        f"/ToUnicode {first_object + 3} 0 R >>"
+    ).encode()
+    return [
+        font,
+        _stream(b"300 0 d0"),
+        _stream(b"600 0 0 0 500 700 d1 50 0 400 700 re f"),
+        _stream(_CMAP.format(body=body).encode()),
+    ]
+
+
+def _rtl_string(text: str) -> str:
+    """``text`` in :func:`rtl_font`'s codes, as a PDF hex string."""
+    return "<" + "".join(f"{0x20 if ch == ' ' else _RTL_CODES[ch]:02X}" for ch in text) + ">"
+
+
+# Helvetica's widths (1/1000 em, from its AFM) for the Latin letters the right-to-left tests
+# print: a Latin segment must end where the next one starts.
+_HELVETICA = dict(zip(
+    "abcdefghijklmnopqrstuvwxyzNY .,()0123456789",
+    [556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333,
+     500, 278, 556, 500, 722, 500, 500, 500, 722, 667, 278, 278, 278, 333, 333] + [556] * 10,
+    strict=True,
+))
+
+
+def _advance(ch: str, font: str) -> float:
+    if font == "F3":
+        return RTL_SIZE * (0.3 if ch == " " else 0.6)
+    return RTL_SIZE * _HELVETICA[ch] / 1000
+
+
+Segment = tuple[str, str]  # (font, text as drawn left to right): "F1" Helvetica, "F3" rtl_font
+
+
+def bidi_page(lines: Sequence[tuple[float, float, Sequence[Segment]]],
+              from_the_right: bool = False) -> bytes:
+    """A Letter page of ``lines``, each (x, baseline y, its segments left to right as they are
+    drawn). The file writes each segment as one run, left to right; ``from_the_right``: the
+    segments from the rightmost, a Hebrew or Arabic one a run per character from its right (as
+    producers that write in reading order do), a Latin one still as one run."""
+    runs: list[Run] = []
+    for x, y, segments in lines:
+        line: list[list[Run]] = []
+        for font, text in segments:
+            if font == "F1":
+                line.append([Run(text, x, y, RTL_SIZE)])
+                x += sum(_advance(ch, font) for ch in text)
+                continue
+            start, chars = x, []
+            for ch in text:
+                if ch != " ":
+                    chars.append(Run(_rtl_string(ch), x, y, RTL_SIZE, font="F3"))
+                x += _advance(ch, font)
+            whole = Run(_rtl_string(text), start, y, RTL_SIZE, font="F3")
+            line.append(chars[::-1] if from_the_right else [whole])
+        for segment in line[::-1] if from_the_right else line:
+            runs += segment
+    spec = PageSpec(612.0, 792.0, ())
+    return write([Page(spec, tuple(runs), fonts=(("F3", 4),))], rtl_font(4))

@@ -1,12 +1,15 @@
 """The layer's characters in reading order: words, lines, the columns inside a box.
 
 1. Lines: characters whose vertical centres fall inside one another's boxes share a line; a
-   line reads left to right.
+   line reads left to right, or right to left where its letters are mostly Hebrew or Arabic
+   (:mod:`.bidi`: words and the letters inside them; Latin words and numbers in such a line
+   keep their order).
 2. Words: a line breaks into words where the file has white space between two characters
    that follow each other, and at gaps wider than :data:`WORD_GAP` of the line's height (PDFs
    often position words without a space).
 3. Blocks: a recursive cut, as a reader's eye does it: at the widest vertical gap (a gutter)
-   at least :data:`COLUMN_GAP` line heights wide across all the words, left before right; else at
+   at least :data:`COLUMN_GAP` line heights wide across all the words, left before right (right
+   before left for right-to-left text); else at
    the widest blank band at least :data:`PARAGRAPH_GAP` line heights high, top before bottom.
    So a column's lines come before the next column's, and a block is a paragraph.
 4. Text: a line's words joined by one space; a paragraph's lines joined by one space, as the
@@ -26,6 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .bidi import Direction, char_direction, direction, logical
 from .chars import Box, Char
 from .normalise import SOFT_HYPHEN, reader_char, squeeze
 
@@ -69,16 +73,35 @@ def _lines(chars: Sequence[Char]) -> list[list[Char]]:
     return [sorted(m, key=lambda c: c.centre[0]) for m, _t, _b in lines]
 
 
-def _word(run: Sequence[Char]) -> Word | None:
-    text = squeeze("".join(reader_char(c.text) for c in run))
+def _word(run: Sequence[Char], base: Direction) -> Word | None:
+    """The word of ``run`` (left to right on the page) in a line of direction ``base``."""
+    # PDFium gives the letters of a ligature it expands (lam-alef, "fi") one box, in reading
+    # order: they are one glyph on the page and keep that order.
+    glyphs: list[list[Char]] = []
+    for c in run:
+        if glyphs and glyphs[-1][0].box == c.box:
+            glyphs[-1].append(c)
+        else:
+            glyphs.append([c])
+    ordered = logical(glyphs, [char_direction(g[0].text) for g in glyphs], base)
+    read = [c for g in ordered for c in g]
+    text = squeeze("".join(reader_char(c.text) for c in read))
     if not text:
         return None
-    return Word(text, _union([c.box for c in run]), run[-1].text == SOFT_HYPHEN)
+    return Word(text, _union([c.box for c in run]), read[-1].text == SOFT_HYPHEN)
 
 
 def chars_follow(a: Char, b: Char, order: dict[int, int]) -> bool:
     """Whether ``b`` comes right after ``a`` in the file's order."""
     return order.get(id(b), -1) == order.get(id(a), -2) + 1
+
+
+def _spaced(left: Char, right: Char, order: dict[int, int], base: Direction) -> bool:
+    """Whether the file has a space between neighbours ``left`` and ``right``: written between
+    the two as it reads them one after the other (``right`` after ``left``, or in a
+    right-to-left line ``left`` after ``right``: PDFium orders such a line as it reads)."""
+    first, second = (right, left) if base == "R" else (left, right)
+    return second.space_before and chars_follow(first, second, order)
 
 
 def words(chars: Sequence[Char]) -> list[Word]:
@@ -87,18 +110,19 @@ def words(chars: Sequence[Char]) -> list[Word]:
     order = {id(c): k for k, c in enumerate(chars)}
     for line in _lines(chars):
         height = statistics.median(c.box[3] - c.box[1] for c in line)
+        base = direction("".join(c.text for c in line))
         runs: list[list[Char]] = [[]]
         previous: Char | None = None
         for ch in line:
             if runs[-1] and previous is not None and (
                 ch.box[0] - previous.box[2] > WORD_GAP * height
                 # The file's space counts where the characters follow in the file's order too.
-                or (ch.space_before and chars_follow(previous, ch, order))
+                or _spaced(previous, ch, order, base)
             ):
                 runs.append([])
             runs[-1].append(ch)
             previous = ch
-        out += [w for run in runs if run and (w := _word(run)) is not None]
+        out += [w for run in runs if run and (w := _word(run, base)) is not None]
     return out
 
 
@@ -120,11 +144,18 @@ def _cut(items: list[Word]) -> list[list[Word]]:
             break
     if best is None:
         return [items]
-    return _cut(best[2]) + _cut(best[3])
+    first, second = best[2], best[3]
+    if best[1] == 0 and _direction(items) == "R":  # columns of Hebrew or Arabic: right first
+        first, second = second, first
+    return _cut(first) + _cut(second)
+
+
+def _direction(items: Sequence[Word]) -> Direction:
+    return direction("".join(w.text for w in items))
 
 
 def _line_words(block: list[Word]) -> list[list[Word]]:
-    """A block's words as lines, top to bottom, each left to right."""
+    """A block's words as lines, top to bottom, each in reading order (:mod:`.bidi`)."""
     rows: list[list[Word]] = []
     for w in sorted(block, key=lambda w: ((w.box[1] + w.box[3]) / 2, w.box[0])):
         cy = (w.box[1] + w.box[3]) / 2
@@ -132,7 +163,8 @@ def _line_words(block: list[Word]) -> list[list[Word]]:
             rows[-1].append(w)
         else:
             rows.append([w])
-    return [sorted(r, key=lambda w: w.box[0]) for r in rows]
+    ordered = [sorted(r, key=lambda w: w.box[0]) for r in rows]
+    return [logical(r, [direction(w.text) for w in r], _direction(r)) for r in ordered]
 
 
 def _cjk(ch: str) -> bool:

@@ -3,9 +3,15 @@
 - Ligatures and the compatibility forms a reader reads as plain letters or spaces are expanded
   by NFKC (``ﬁ`` -> ``fi``, a no-break space -> a space); nothing else is: NFKC would also turn
   full-width Latin, half-width katakana, superscripts (``¹``) and CJK compatibility ideographs
-  into other characters than the page prints, so those stay as written.
-- Soft hyphens, zero-width characters and control characters are dropped: they are not printed
-  (a soft hyphen shows only where a line breaks, and :mod:`.lines` joins such a break). PDFium
+  into other characters than the page prints, so those stay as written. Arabic and Hebrew
+  presentation forms (the shapes a letter takes at a word's start, middle or end, and their
+  ligatures, which some PDF producers map glyphs to) are read as their letters, as a reader reads
+  them and the model writes them, save the few whose compatibility form starts with a space (an
+  isolated vowel mark drawn alone).
+- Soft hyphens, the zero-width space and control characters are dropped: they are not printed
+  (a soft hyphen shows only where a line breaks, and :mod:`.lines` joins such a break). The
+  zero-width joiner and non-joiner stay: they decide how Persian and Indic letters and emoji
+  sequences are drawn, and are part of the word's spelling. PDFium
   reports a hyphen at a line's end as U+0002 whether it was a soft one or not: it becomes
   ``-`` and :mod:`.lines` decides by the word whether the break joins it.
 - Quotes, dashes and every other character stay as printed (curly quotes are not straightened).
@@ -25,14 +31,19 @@ _EXPAND = frozenset(
        "\u01c9", "\u01ca", "\u01cb", "\u01cc", "\u01f1", "\u01f2", "\u01f3"]
     + ["\u00a0", "\u1680", "\u202f", "\u205f"]
     + [chr(c) for c in range(0x2000, 0x200B)]
+    + [
+        ch
+        for c in (*range(0xFB1D, 0xFB50), *range(0xFB50, 0xFE00), *range(0xFE70, 0xFEFF))
+        if (ch := chr(c)) != (form := unicodedata.normalize("NFKC", ch)) and " " not in form
+    ]
 )
 SOFT_HYPHEN = "\u00ad"
 # PDFium reports a hyphen that ends a line, printed or soft, as U+0002: read as the hyphen it
 # prints, and :mod:`.lines` decides whether it joins a word or stays.
 LINE_END_HYPHEN = "\x02"
-# Not printed: soft hyphen, zero-width space/joiners, word joiner, BOM, bidi controls.
+# Not printed: soft hyphen, zero-width space, word joiner, BOM, bidi controls.
 _DROP = frozenset(
-    [SOFT_HYPHEN, "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+    [SOFT_HYPHEN, "\u200b", "\u2060", "\ufeff"]
     + [chr(c) for c in range(0x200E, 0x2010)]
     + [chr(c) for c in range(0x202A, 0x202F)]
     + [chr(c) for c in range(0x2066, 0x206A)]

@@ -1,0 +1,81 @@
+"""Right-to-left writing in the layer: from the order things sit on the page to the order they
+are read.
+
+:mod:`.lines` orders a line's characters and words by their place on the page, left to right,
+which is the reading order of Latin, Cyrillic, Greek and CJK but the reverse of Hebrew's and
+Arabic's. A line whose letters are mostly right-to-left (Unicode bidi classes R and AL) is read
+from the right, except that runs of left-to-right letters and digits inside it (a Latin name, a
+number) keep their order; in a left-to-right line, runs of right-to-left letters are reversed.
+Punctuation and spaces (neutral) go with the run around them. This is the visual-to-logical
+inverse of the Unicode bidi algorithm for one level of embedding, which is what a printed line
+holds in practice.
+
+Mirrored characters (brackets) need nothing: PDFium already gives a right-to-left glyph its
+mirrored code (the ``(`` drawn at a Hebrew word's left edge reads as ``)``), so reversing restores
+the text as written; tests check this against PDFium.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import Literal, TypeVar
+
+Direction = Literal["R", "L", "N"]
+T = TypeVar("T")
+
+
+def char_direction(ch: str) -> Direction:
+    """``R`` for a right-to-left letter, ``L`` for a left-to-right one or a digit (numbers read
+    left to right in either script), ``N`` for the rest (punctuation, spaces, marks)."""
+    kind = unicodedata.bidirectional(ch)
+    if kind in ("R", "AL"):
+        return "R"
+    if kind in ("L", "EN", "AN"):
+        return "L"
+    return "N"
+
+
+def direction(text: str) -> Direction:
+    """The direction of ``text`` as a whole: that of most of its letters; without letters,
+    ``L`` when it has digits, else ``N``."""
+    right = left = digits = 0
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            right += 1
+        elif kind == "L":
+            left += 1
+        elif kind in ("EN", "AN"):
+            digits += 1
+    if right or left:
+        return "R" if right > left else "L"
+    return "L" if digits else "N"
+
+
+def logical(items: Sequence[T], directions: Sequence[Direction], base: Direction) -> list[T]:
+    """``items``, in the order they sit on the page (left to right), in the order they are read
+    in a line of direction ``base`` (``N`` reads as ``L``). ``directions``: each item's own."""
+    if base == "R":
+        items, directions = items[::-1], directions[::-1]
+    against: Direction = "L" if base == "R" else "R"
+    out = list(items)
+    for start, end in _runs(directions, against):
+        out[start:end] = out[start:end][::-1]
+    return out
+
+
+def _runs(directions: Sequence[Direction], kind: Direction) -> list[tuple[int, int]]:
+    """The spans of ``kind`` items with only neutral items between them."""
+    spans: list[tuple[int, int]] = []
+    start = last = -1
+    for i, d in enumerate(directions):
+        if d == kind:
+            start = i if start < 0 else start
+            last = i
+        elif d != "N" and start >= 0:
+            spans.append((start, last + 1))
+            start = -1
+    if start >= 0:
+        spans.append((start, last + 1))
+    return spans
