@@ -799,3 +799,26 @@ def bidi_page(lines: Sequence[tuple[float, float, Sequence[Segment]]],
             runs += segment
     spec = PageSpec(612.0, 792.0, ())
     return write([Page(spec, tuple(runs), fonts=(("F3", 4),))], rtl_font(4))
+
+
+# --------------------------------------------------------------------------------------------
+# Text at a quarter turn: (a, b, c, d) of the text matrix for each turn clockwise, page space
+_TURNS = {0: (1, 0, 0, 1), 1: (0, -1, 1, 0), 2: (-1, 0, 0, -1), 3: (0, 1, -1, 0)}
+
+
+def turned_page(runs: Sequence[tuple[str, float, float, int]], rotate: int = 0) -> bytes:
+    """A Letter page of Helvetica 12 runs, each (text, x, y of its start in PDF page space,
+    quarter turns clockwise of its baseline in page space), the page shown with ``rotate``."""
+    ops = []
+    for text, x, y, turn in runs:
+        a, b, c, d = _TURNS[turn]
+        ops.append(f"BT /F1 12 Tf {a} {b} {c} {d} {x:g} {y:g} Tm {_pdf_str(text)} Tj ET")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+        HELVETICA,
+        _stream("\n".join(ops).encode("latin-1")),
+        (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Rotate {rotate} "
+         "/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>").encode(),
+    ]
+    return write_pdf(objects, 1)

@@ -10,6 +10,7 @@ from the crop box clipped to the media box).
 from __future__ import annotations
 
 import ctypes
+import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -36,6 +37,7 @@ class Char(NamedTuple):
     over_image: bool  # an image painted before the glyph lies under its centre
     under_image: bool  # an image painted after the glyph covers its centre
     space_before: bool  # white space (the file's or PDFium's) comes before it
+    turn: int = 0  # quarter turns clockwise of its baseline on the displayed page (:mod:`.turns`)
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -170,6 +172,15 @@ def _all_text(textpage: Any) -> list[str]:
     return ["\x02" if u == 0xFFFE else chr(u) for u in units]
 
 
+def _turn(textpage: Any, index: int, frame: Frame) -> int:
+    """The character's baseline in quarter turns clockwise on the displayed page. PDFium gives
+    the angle in page space, clockwise, in radians (-1 when unknown: taken as upright)."""
+    angle = float(pdfium_c.FPDFText_GetCharAngle(textpage, index))
+    if angle < 0:
+        return 0
+    return (round(angle / (math.pi / 2)) + frame.rotation) % 4
+
+
 def read_chars(page: Any) -> PageText:
     """Every printed character PDFium finds on ``page`` (a ``pypdfium2.PdfPage``), in its
     order; white space becomes :attr:`Char.space_before` of the character after it."""
@@ -217,6 +228,7 @@ def read_chars(page: Any) -> PageText:
                     below,
                     above,
                     space,
+                    _turn(tp, i, frame),
                 )
             )
             space = False

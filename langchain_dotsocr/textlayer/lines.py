@@ -3,7 +3,8 @@
 1. Lines: characters whose vertical centres fall inside one another's boxes share a line; a
    line reads left to right, or right to left where its letters are mostly Hebrew or Arabic
    (:mod:`.bidi`: words and the letters inside them; Latin words and numbers in such a line
-   keep their order).
+   keep their order). Text at a quarter turn is read so in its own upright frame
+   (:mod:`.turns`).
 2. Words: a line breaks into words where the file has white space between two characters
    that follow each other, and at gaps wider than :data:`WORD_GAP` of the line's height (PDFs
    often position words without a space).
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from .bidi import Direction, char_direction, direction, logical
 from .chars import Box, Char
 from .normalise import SOFT_HYPHEN, reader_char, squeeze
+from .turns import by_turn, displayed_box
 
 WORD_GAP = 0.18  # of the line height: a space in Helvetica is ~0.24 of it, letters touch
 COLUMN_GAP = 1.2  # a gutter is wider than any word space (justified text stretches to ~1)
@@ -105,7 +107,19 @@ def _spaced(left: Char, right: Char, order: dict[int, int], base: Direction) -> 
 
 
 def words(chars: Sequence[Char]) -> list[Word]:
-    """The words of ``chars``, line by line (not yet in reading order across columns)."""
+    """The words of ``chars``, line by line (not yet in reading order across columns), boxes
+    on the displayed page; text at a quarter turn read in its own frame (:mod:`.turns`)."""
+    return [w for turn, group in by_turn(chars) for w in _displayed(_words(group), turn)]
+
+
+def _displayed(items: list[Word], turn: int) -> list[Word]:
+    if turn == 0:
+        return items
+    return [Word(w.text, displayed_box(w.box, turn), w.soft_end) for w in items]
+
+
+def _words(chars: Sequence[Char]) -> list[Word]:
+    """The words of upright ``chars``, line by line."""
     out: list[Word] = []
     order = {id(c): k for k, c in enumerate(chars)}
     for line in _lines(chars):
@@ -216,12 +230,20 @@ def block_text(block: list[Word], known: frozenset[str] = frozenset()) -> str:
     return text
 
 
+def _blocks(chars: Sequence[Char]) -> list[tuple[int, list[Word]]]:
+    """The blocks of ``chars`` in reading order, upright in their turn's frame: text at each
+    turn read as a whole, the turns in the order they sit on the page."""
+    return [(turn, b) for turn, group in by_turn(chars) for b in _cut(_words(group))]
+
+
 def reading_words(chars: Sequence[Char]) -> list[list[Word]]:
     """The blocks of ``chars`` in reading order, each its words in reading order."""
-    return [[w for row in _line_words(b) for w in row] for b in _cut(words(chars))]
+    return [
+        _displayed([w for row in _line_words(b) for w in row], turn) for turn, b in _blocks(chars)
+    ]
 
 
 def reading_text(chars: Sequence[Char], known: frozenset[str] = frozenset()) -> str:
     """The reader's text of ``chars``: blocks in reading order, separated by a blank line;
     ``known``: the page's :func:`compounds`."""
-    return "\n\n".join(t for t in (block_text(b, known) for b in _cut(words(chars))) if t)
+    return "\n\n".join(t for t in (block_text(b, known) for _t, b in _blocks(chars)) if t)

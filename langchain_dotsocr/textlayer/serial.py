@@ -21,7 +21,7 @@ from .trust import Trust
 
 #: What :func:`layer_from_dict` reads; data of another version is refused, not misread.
 VERSION = 1
-_FLAGS = ("unmapped", "invisible", "over_image", "under_image", "space_before")
+_FLAGS = ("unmapped", "invisible", "over_image", "under_image", "space_before")  # then the turn
 
 
 def layer_to_dict(layer: PageLayer) -> dict[str, Any]:
@@ -34,7 +34,10 @@ def layer_to_dict(layer: PageLayer) -> dict[str, Any]:
         boxes.extend(c.box)
         font.append(fonts.setdefault(c.font, len(fonts)))
         fill.append(fills.setdefault(c.fill, len(fills)))
-        flags.append(sum(1 << k for k, name in enumerate(_FLAGS) if getattr(c, name)))
+        flags.append(
+            sum(1 << k for k, name in enumerate(_FLAGS) if getattr(c, name))
+            | c.turn << len(_FLAGS)
+        )
     return {
         "version": VERSION,
         "trust": {"level": layer.trust.level, "reason": layer.trust.reason,
@@ -71,6 +74,7 @@ def layer_from_dict(data: dict[str, Any], image: Image.Image | None = None) -> P
             font=fonts[font],
             fill=fills[fill],
             **{name: bool(flag >> k & 1) for k, name in enumerate(_FLAGS)},
+            turn=flag >> len(_FLAGS) & 3,
         )
         for i, (ch, font, fill, flag) in enumerate(zip(text, *columns, strict=True))
     )

@@ -1,0 +1,46 @@
+"""Text set at a quarter turn (a landscape table on a portrait page, an axis label, a spine):
+read in its own upright frame.
+
+:mod:`.lines` reads lines left to right and top to bottom. A character whose baseline is turned
+(:attr:`~.chars.Char.turn`, in the displayed frame) is read in the frame where its text stands
+upright: its box is turned back there, the words are found as for any text, and their boxes are
+turned forth again. Text at other angles (a diagonal watermark) counts as the nearest quarter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .chars import Box, Char
+
+
+def upright_box(box: Box, turn: int) -> Box:
+    """``box`` (displayed frame) in the frame where text of ``turn`` stands upright."""
+    x0, y0, x1, y1 = box
+    if turn == 1:  # reads downwards: its lines go from right to left
+        return (y0, -x1, y1, -x0)
+    if turn == 2:  # upside down
+        return (-x1, -y1, -x0, -y0)
+    if turn == 3:  # reads upwards: its lines go from left to right
+        return (-y1, x0, -y0, x1)
+    return box
+
+
+def displayed_box(box: Box, turn: int) -> Box:
+    """The inverse of :func:`upright_box`."""
+    return upright_box(box, (4 - turn) % 4)
+
+
+def by_turn(chars: Sequence[Char]) -> list[tuple[int, list[Char]]]:
+    """``chars`` (in the file's order) by their turn, each upright in its frame and still in
+    the file's order; the groups in the order they sit on the page (top, then left)."""
+    groups: dict[int, list[Char]] = {}
+    first: dict[int, tuple[float, float]] = {}
+    for c in chars:
+        groups.setdefault(c.turn, []).append(c)
+        top, left = first.get(c.turn, (c.box[1], c.box[0]))
+        first[c.turn] = (min(top, c.box[1]), min(left, c.box[0]))
+    return [
+        (turn, [c if turn == 0 else c._replace(box=upright_box(c.box, turn)) for c in group])
+        for turn, group in sorted(groups.items(), key=lambda kv: first[kv[0]])
+    ]

@@ -1,0 +1,60 @@
+"""Text set at a quarter turn (a landscape table on a portrait page, an axis label) reads as a
+reader turning the page reads it, checked through PDFium."""
+
+from __future__ import annotations
+
+import pypdfium2 as pdfium
+import pytest
+
+from langchain_dotsocr.textlayer import layer_from_dict, layer_to_dict, read_layer
+from langchain_dotsocr.textlayer.turns import displayed_box, upright_box
+from tests.textpdfs import turned_page
+
+WHOLE = (0.0, 0.0, 792.0, 792.0)
+
+
+def texts(pdf: bytes, boxes: list[tuple[float, float, float, float]]) -> list[str]:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        layer = read_layer(doc[0])
+        assert layer.trust.level == "trusted"
+        again = layer_from_dict(layer_to_dict(layer))  # as a Ray row carries it
+        out = [layer.text_in(b) for b in boxes]
+        assert [again.text_in(b) for b in boxes] == out
+        return out
+    finally:
+        doc.close()
+
+
+def test_each_turn_reads_along_its_baseline_and_its_lines_in_order() -> None:
+    pdf = turned_page([
+        ("Upright line here", 72, 700, 0),
+        # Reads upwards (a landscape table's rows): the next line lies to the right.
+        ("Rotated text reads up", 300, 300, 3),
+        ("and its second line", 315, 300, 3),
+        ("Down the page", 450, 600, 1),  # reads downwards (a spine)
+        ("upside down words", 250, 150, 2),
+    ])
+    up, down, flipped, upright = texts(pdf, [
+        (280, 250, 330, 500), (430, 150, 470, 420), (100, 620, 300, 660), (60, 80, 300, 100),
+    ])
+    assert up == "Rotated text reads up and its second line"
+    assert down == "Down the page"
+    assert flipped == "upside down words"
+    assert upright == "Upright line here"
+
+
+def test_a_page_shown_turned_reads_its_text_in_the_displayed_frame() -> None:
+    # Upright in page space, the page shown with /Rotate 90: on the displayed page the text
+    # runs downwards, and still reads as written.
+    pdf = turned_page([("Written upright", 72, 700, 0), ("then a line", 72, 685, 0)], rotate=90)
+    (text,) = texts(pdf, [WHOLE])
+    assert text == "Written upright then a line"
+
+
+@pytest.mark.parametrize("turn", [0, 1, 2, 3])
+def test_turning_a_box_back_and_forth_gives_it_again(turn: int) -> None:
+    box = (10.0, 20.0, 50.0, 90.0)
+    assert displayed_box(upright_box(box, turn), turn) == box
+    if turn:
+        assert upright_box(box, turn) != box
