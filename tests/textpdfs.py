@@ -813,11 +813,16 @@ def turned_page(runs: Sequence[tuple[str, float, float, int]], rotate: int = 0) 
     for text, x, y, turn in runs:
         a, b, c, d = _TURNS[turn]
         ops.append(f"BT /F1 12 Tf {a} {b} {c} {d} {x:g} {y:g} Tm {_pdf_str(text)} Tj ET")
+    return content_page("\n".join(ops), rotate)
+
+
+def content_page(content: str, rotate: int = 0) -> bytes:
+    """A Letter page whose content stream is ``content`` (font ``F1``: Helvetica)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
         HELVETICA,
-        _stream("\n".join(ops).encode("latin-1")),
+        _stream(content.encode("latin-1")),
         (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Rotate {rotate} "
          "/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>").encode(),
     ]

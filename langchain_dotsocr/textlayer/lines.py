@@ -1,6 +1,7 @@
 """The layer's characters in reading order: words, lines, the columns inside a box.
 
-1. Lines: characters whose vertical centres fall inside one another's boxes share a line; a
+1. Lines: a character whose vertical centre falls inside a line's box, and which shares half
+   its height with it (:data:`SHARED_HEIGHT`: sub- and superscripts do), joins that line; a
    line reads left to right, or right to left where its letters are mostly Hebrew or Arabic
    (:mod:`.bidi`: words and the letters inside them; Latin words and numbers in such a line
    keep their order). Text at a quarter turn is read so in its own upright frame
@@ -38,6 +39,9 @@ from .turns import by_turn, displayed_box
 WORD_GAP = 0.18  # of the line height: a space in Helvetica is ~0.24 of it, letters touch
 COLUMN_GAP = 1.2  # a gutter is wider than any word space (justified text stretches to ~1)
 PARAGRAPH_GAP = 0.7  # leading leaves ~0.1-0.2 between lines' boxes; a blank line ~1
+# A character joins a line when its centre lies in the line's box and the two share half the
+# smaller's height: a sub- or superscript does (H2O, mc2), the next line's letters do not.
+SHARED_HEIGHT = 0.5
 _HYPHENS = ("-", "\u2010")
 
 
@@ -66,7 +70,10 @@ def _lines(chars: Sequence[Char]) -> list[list[Char]]:
         cy = ch.centre[1]
         for k in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
             members, top, bottom = lines[k]
-            if top <= cy <= bottom and ch.box[1] <= (top + bottom) / 2 <= ch.box[3]:
+            shared = min(bottom, ch.box[3]) - max(top, ch.box[1])
+            if top <= cy <= bottom and shared >= SHARED_HEIGHT * min(
+                bottom - top, ch.box[3] - ch.box[1]
+            ):
                 members.append(ch)
                 lines[k] = (members, min(top, ch.box[1]), max(bottom, ch.box[3]))
                 break

@@ -1,5 +1,6 @@
-"""Text set at a quarter turn (a landscape table on a portrait page, an axis label) reads as a
-reader turning the page reads it, checked through PDFium."""
+"""Lines that are not plain rows of one size: text set at a quarter turn (a landscape table on a
+portrait page, an axis label) reads as a reader turning the page reads it, and sub- and
+superscripts stay in their words. Checked through PDFium."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from langchain_dotsocr.textlayer import layer_from_dict, layer_to_dict, read_layer
 from langchain_dotsocr.textlayer.turns import displayed_box, upright_box
-from tests.textpdfs import turned_page
+from tests.textpdfs import content_page, turned_page
 
 WHOLE = (0.0, 0.0, 792.0, 792.0)
 
@@ -58,3 +59,16 @@ def test_turning_a_box_back_and_forth_gives_it_again(turn: int) -> None:
     assert displayed_box(upright_box(box, turn), turn) == box
     if turn:
         assert upright_box(box, turn) != box
+
+
+def test_sub_and_superscripts_stay_in_their_words() -> None:
+    # Ts: the text rise, as typesetters raise and lower scripts; 6 pt scripts in 10 pt lines.
+    pdf = content_page(
+        "BT /F1 10 Tf 72 700 Td (As shown before) Tj /F1 6 Tf 4 Ts (12) Tj 0 Ts /F1 10 Tf "
+        "(, water forms) Tj ET\n"
+        "BT /F1 10 Tf 72 688 Td (from H) Tj /F1 6 Tf -2 Ts (2) Tj 0 Ts /F1 10 Tf (O and E = mc) Tj "
+        "/F1 6 Tf 4 Ts (2) Tj ET\n"
+        "BT /F1 10 Tf 72 676 Td (The third line.) Tj ET"
+    )
+    (text,) = texts(pdf, [WHOLE])
+    assert text == "As shown before12, water forms from H2O and E = mc2 The third line."
