@@ -72,3 +72,16 @@ def test_sub_and_superscripts_stay_in_their_words() -> None:
     )
     (text,) = texts(pdf, [WHOLE])
     assert text == "As shown before12, water forms from H2O and E = mc2 The third line."
+
+
+def test_a_diagonal_watermark_is_read_apart_and_leaves_the_paragraph_whole() -> None:
+    lines = ["The revenue of the year grew by five per cent", "over the year before, and the",
+             "costs fell by two per cent in the same year."]
+    body = "\n".join(
+        f"BT /F1 10 Tf 72 {700 - 12 * k} Td ({line}) Tj ET" for k, line in enumerate(lines)
+    )
+    # 40 pt grey capitals at 30 degrees, over the paragraph (as a document stamp sits).
+    mark = "BT 0.8 g /F1 40 Tf 0.866 0.5 -0.5 0.866 90 560 Tm (CONFIDENTIAL) Tj ET"
+    (text,) = texts(content_page(body + "\n" + mark), [(60.0, 40.0, 420.0, 260.0)])
+    paragraph = " ".join(lines)
+    assert text in (paragraph + "\n\nCONFIDENTIAL", "CONFIDENTIAL\n\n" + paragraph)

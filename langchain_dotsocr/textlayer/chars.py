@@ -18,6 +18,11 @@ import pypdfium2.raw as pdfium_c
 
 Box = tuple[float, float, float, float]
 
+#: :attr:`Char.turn` of a character set at no quarter turn (a diagonal watermark).
+SLANTED = 4
+# How far from a quarter turn a baseline may lie and still count as one (radians: 10 degrees).
+_TURN_SLACK = math.radians(10)
+
 # Render modes that paint nothing: 3 (neither fill nor stroke) and 7 (clip only).
 _INVISIBLE_MODES = frozenset({3, 7})
 
@@ -37,7 +42,7 @@ class Char(NamedTuple):
     over_image: bool  # an image painted before the glyph lies under its centre
     under_image: bool  # an image painted after the glyph covers its centre
     space_before: bool  # white space (the file's or PDFium's) comes before it
-    turn: int = 0  # quarter turns clockwise of its baseline on the displayed page (:mod:`.turns`)
+    turn: int = 0  # quarter turns clockwise of its baseline on the displayed page, or SLANTED
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -173,12 +178,16 @@ def _all_text(textpage: Any) -> list[str]:
 
 
 def _turn(textpage: Any, index: int, frame: Frame) -> int:
-    """The character's baseline in quarter turns clockwise on the displayed page. PDFium gives
-    the angle in page space, clockwise, in radians (-1 when unknown: taken as upright)."""
+    """The character's baseline in quarter turns clockwise on the displayed page, or
+    :data:`SLANTED`. PDFium gives the angle in page space, clockwise, in radians (-1 when
+    unknown: taken as upright)."""
     angle = float(pdfium_c.FPDFText_GetCharAngle(textpage, index))
     if angle < 0:
         return 0
-    return (round(angle / (math.pi / 2)) + frame.rotation) % 4
+    quarters = round(angle / (math.pi / 2))
+    if abs(angle - quarters * math.pi / 2) > _TURN_SLACK:
+        return SLANTED
+    return (quarters + frame.rotation) % 4
 
 
 def read_chars(page: Any) -> PageText:

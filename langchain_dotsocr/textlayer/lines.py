@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .bidi import Direction, char_direction, direction, logical
-from .chars import Box, Char
+from .chars import SLANTED, Box, Char
 from .normalise import SOFT_HYPHEN, reader_char, squeeze
 from .turns import by_turn, displayed_box
 
@@ -94,10 +94,14 @@ def _word(run: Sequence[Char], base: Direction) -> Word | None:
             glyphs.append([c])
     ordered = logical(glyphs, [char_direction(g[0].text) for g in glyphs], base)
     read = [c for g in ordered for c in g]
-    text = squeeze("".join(reader_char(c.text) for c in read))
+    text = _plain(read)
     if not text:
         return None
     return Word(text, _union([c.box for c in run]), read[-1].text == SOFT_HYPHEN)
+
+
+def _plain(chars: Sequence[Char]) -> str:
+    return squeeze("".join(reader_char(c.text) for c in chars))
 
 
 def chars_follow(a: Char, b: Char, order: dict[int, int]) -> bool:
@@ -116,13 +120,29 @@ def _spaced(left: Char, right: Char, order: dict[int, int], base: Direction) -> 
 def words(chars: Sequence[Char]) -> list[Word]:
     """The words of ``chars``, line by line (not yet in reading order across columns), boxes
     on the displayed page; text at a quarter turn read in its own frame (:mod:`.turns`)."""
-    return [w for turn, group in by_turn(chars) for w in _displayed(_words(group), turn)]
+    return [w for turn, group in by_turn(chars) for w in _displayed(_found(turn, group), turn)]
 
 
 def _displayed(items: list[Word], turn: int) -> list[Word]:
-    if turn == 0:
+    if turn not in (1, 2, 3):
         return items
     return [Word(w.text, displayed_box(w.box, turn), w.soft_end) for w in items]
+
+
+def _found(turn: int, chars: Sequence[Char]) -> list[Word]:
+    """The words of ``chars`` of one ``turn``, upright in its frame."""
+    return _slanted_words(chars) if turn == SLANTED else _words(chars)
+
+
+def _slanted_words(chars: Sequence[Char]) -> list[Word]:
+    """Slanted ``chars`` as words in the file's order, a word ending where the file has a
+    space (:mod:`.turns`)."""
+    runs: list[list[Char]] = [[]]
+    for c in chars:
+        if c.space_before and runs[-1]:
+            runs.append([])
+        runs[-1].append(c)
+    return [Word(t, _union([c.box for c in r])) for r in runs if (t := _plain(r))]
 
 
 def _words(chars: Sequence[Char]) -> list[Word]:
@@ -226,31 +246,36 @@ def _join(text: str, last: Word, nxt: str, known: frozenset[str] = frozenset()) 
     return text + " " + nxt
 
 
-def block_text(block: list[Word], known: frozenset[str] = frozenset()) -> str:
-    """A paragraph's text: its lines joined as the module says (``known``: compounds)."""
+def block_text(rows: list[list[Word]], known: frozenset[str] = frozenset()) -> str:
+    """A paragraph's text from its lines (``rows``), joined as the module says (``known``:
+    compounds)."""
     text = ""
     last: Word | None = None
-    for row in _line_words(block):
+    for row in rows:
         line = " ".join(w.text for w in row)
         text = line if last is None else _join(text, last, line, known)
         last = row[-1]
     return text
 
 
-def _blocks(chars: Sequence[Char]) -> list[tuple[int, list[Word]]]:
-    """The blocks of ``chars`` in reading order, upright in their turn's frame: text at each
-    turn read as a whole, the turns in the order they sit on the page."""
-    return [(turn, b) for turn, group in by_turn(chars) for b in _cut(_words(group))]
+def _blocks(chars: Sequence[Char]) -> list[tuple[int, list[list[Word]]]]:
+    """The blocks of ``chars`` in reading order, each as its lines of words, upright in its
+    turn's frame: text at each turn read as a whole, the turns in the order they sit on the
+    page; slanted text one line in the file's order."""
+    out: list[tuple[int, list[list[Word]]]] = []
+    for turn, group in by_turn(chars):
+        found = _found(turn, group)
+        blocks = [[found]] if turn == SLANTED else [_line_words(b) for b in _cut(found)]
+        out += [(turn, rows) for rows in blocks if rows and rows[0]]
+    return out
 
 
 def reading_words(chars: Sequence[Char]) -> list[list[Word]]:
     """The blocks of ``chars`` in reading order, each its words in reading order."""
-    return [
-        _displayed([w for row in _line_words(b) for w in row], turn) for turn, b in _blocks(chars)
-    ]
+    return [_displayed([w for row in rows for w in row], turn) for turn, rows in _blocks(chars)]
 
 
 def reading_text(chars: Sequence[Char], known: frozenset[str] = frozenset()) -> str:
     """The reader's text of ``chars``: blocks in reading order, separated by a blank line;
     ``known``: the page's :func:`compounds`."""
-    return "\n\n".join(t for t in (block_text(b, known) for _t, b in _blocks(chars)) if t)
+    return "\n\n".join(t for t in (block_text(rows, known) for _t, rows in _blocks(chars)) if t)

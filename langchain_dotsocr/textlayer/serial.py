@@ -74,7 +74,7 @@ def layer_from_dict(data: dict[str, Any], image: Image.Image | None = None) -> P
             font=fonts[font],
             fill=fills[fill],
             **{name: bool(flag >> k & 1) for k, name in enumerate(_FLAGS)},
-            turn=flag >> len(_FLAGS) & 3,
+            turn=flag >> len(_FLAGS) & 7,
         )
         for i, (ch, font, fill, flag) in enumerate(zip(text, *columns, strict=True))
     )

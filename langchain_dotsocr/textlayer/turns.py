@@ -4,7 +4,9 @@ read in its own upright frame.
 :mod:`.lines` reads lines left to right and top to bottom. A character whose baseline is turned
 (:attr:`~.chars.Char.turn`, in the displayed frame) is read in the frame where its text stands
 upright: its box is turned back there, the words are found as for any text, and their boxes are
-turned forth again. Text at other angles (a diagonal watermark) counts as the nearest quarter.
+turned forth again. Text at other angles (:data:`~.chars.SLANTED`: a diagonal watermark) is
+read apart, in the file's order (:mod:`.lines`): no frame of lines fits it, and such text is
+nearly always written as one string.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def upright_box(box: Box, turn: int) -> Box:
         return (-x1, -y1, -x0, -y0)
     if turn == 3:  # reads upwards: its lines go from left to right
         return (-y1, x0, -y0, x1)
-    return box
+    return box  # upright, or slanted: kept where it is
 
 
 def displayed_box(box: Box, turn: int) -> Box:
@@ -41,6 +43,7 @@ def by_turn(chars: Sequence[Char]) -> list[tuple[int, list[Char]]]:
         top, left = first.get(c.turn, (c.box[1], c.box[0]))
         first[c.turn] = (min(top, c.box[1]), min(left, c.box[0]))
     return [
-        (turn, [c if turn == 0 else c._replace(box=upright_box(c.box, turn)) for c in group])
+        (turn, [c._replace(box=upright_box(c.box, turn)) if turn in (1, 2, 3) else c
+                for c in group])
         for turn, group in sorted(groups.items(), key=lambda kv: first[kv[0]])
     ]
