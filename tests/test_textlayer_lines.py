@@ -9,7 +9,7 @@ import pytest
 
 from langchain_dotsocr.textlayer import layer_from_dict, layer_to_dict, read_layer
 from langchain_dotsocr.textlayer.turns import displayed_box, upright_box
-from tests.textpdfs import content_page, turned_page
+from tests.textpdfs import content_page, placed_page, turned_page
 
 WHOLE = (0.0, 0.0, 792.0, 792.0)
 
@@ -85,3 +85,24 @@ def test_a_diagonal_watermark_is_read_apart_and_leaves_the_paragraph_whole() -> 
     (text,) = texts(content_page(body + "\n" + mark), [(60.0, 40.0, 420.0, 260.0)])
     paragraph = " ".join(lines)
     assert text in (paragraph + "\n\nCONFIDENTIAL", "CONFIDENTIAL\n\n" + paragraph)
+
+
+def column(text: str, x: float, top: float) -> list[tuple[str, float, float]]:
+    """``text`` set in a column from ``top`` down, one em a character (12 pt)."""
+    return [(ch, x, top + 12.0 * (k + 1)) for k, ch in enumerate(text)]
+
+
+@pytest.mark.parametrize("pitch", [15.0, 19.0], ids=["tight", "loose"])  # 0.25 and 0.6 em apart
+def test_vertical_cjk_reads_down_its_columns_from_the_right(pitch: float) -> None:
+    # Japanese set vertically: the first column on the right, each read top to bottom.
+    chars = column("日本語の縦書きです", 300.0, 100.0) + column("次の行です", 300.0 - pitch, 100.0)
+    (text,) = texts(placed_page(chars), [WHOLE])
+    assert text == "日本語の縦書きです次の行です"
+
+
+def test_horizontal_cjk_stays_horizontal() -> None:
+    line = "横書きの文字です"
+    chars = [(ch, 100.0 + 12.0 * k, 200.0) for k, ch in enumerate(line)]
+    chars += [(ch, 100.0 + 12.0 * k, 216.0) for k, ch in enumerate("次の行")]
+    (text,) = texts(placed_page(chars), [WHOLE])
+    assert text == line + "次の行"

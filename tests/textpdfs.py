@@ -709,50 +709,55 @@ KINDS = {
 
 
 # --------------------------------------------------------------------------------------------
-# Right-to-left text: Hebrew and Arabic in a Type 3 font whose codes map to their letters
+# Hebrew, Arabic and CJK in a Type 3 font whose codes map to their letters
 
-RTL_SIZE = 12.0
-# The letters the right-to-left tests print (Hebrew, Arabic, Arabic presentation forms), then
+SCRIPT_SIZE = 12.0
+CJK = "日本語の縦書きです次行横文字"  # square glyphs, one em wide
+# The letters the tests of scripts print (Hebrew, Arabic, Arabic presentation forms, CJK), then
 # digits and punctuation: code 0x21 + k is the k-th; the space is 0x20.
-_RTL_CHARS = (
+_SCRIPT_CHARS = (
     "אבגדהוזחטיכלמנסעפצקרשתםןךףץ"
     + "مرحبادينةجلس"
     + "\ufee3\ufeae\ufea3\ufe92\ufe8e\ufeb3\ufefc\ufee1"
+    + CJK
     + "0123456789().,"
 )
-_RTL_CODES = {ch: 0x21 + k for k, ch in enumerate(_RTL_CHARS)}
+_SCRIPT_CODES = {ch: 0x21 + k for k, ch in enumerate(_SCRIPT_CHARS)}
 
 
-def rtl_font(first_object: int) -> list[bytes]:
-    """The objects of font ``F3`` for :func:`bidi_page` (font, two glyph procedures, map):
-    every glyph a filled box 600 units wide, the space 300, each code mapped by ToUnicode."""
-    last = 0x20 + len(_RTL_CHARS)
+def script_font(first_object: int) -> list[bytes]:
+    """The objects of font ``F3`` (font, three glyph procedures, map): every glyph a filled
+    box, 600 units wide (a CJK one 1000: square), the space 300, each code mapped by
+    ToUnicode; one em from descent to ascent, as CJK fonts are."""
+    last = 0x20 + len(_SCRIPT_CHARS)
     codes = range(0x20, last + 1)
+    glyph = {0x20: 1, **{_SCRIPT_CODES[ch]: 3 for ch in CJK}}
     names = " ".join(f"/g{c}" for c in codes)
-    procs = " ".join(f"/g{c} {first_object + (1 if c == 0x20 else 2)} 0 R" for c in codes)
-    widths = " ".join("300" if c == 0x20 else "600" for c in codes)
-    pairs = [(0x20, " "), *((code, ch) for ch, code in _RTL_CODES.items())]
+    procs = " ".join(f"/g{c} {first_object + glyph.get(c, 2)} 0 R" for c in codes)
+    widths = " ".join({1: "300", 2: "600", 3: "1000"}[glyph.get(c, 2)] for c in codes)
+    pairs = [(0x20, " "), *((code, ch) for ch, code in _SCRIPT_CODES.items())]
     body = f"{len(pairs)} beginbfchar\n" + "".join(
         f"<{code:02X}> <{ord(ch):04X}>\n" for code, ch in pairs
     ) + "endbfchar"
     font = (
-        "<< /Type /Font /Subtype /Type3 /FontBBox [0 0 600 700] "
+        "<< /Type /Font /Subtype /Type3 /FontBBox [0 -120 1000 880] "
         "/FontMatrix [0.001 0 0 0.001 0 0] "
         f"/CharProcs << {procs} >> /Encoding << /Type /Encoding /Differences [32 {names}] >> "
         f"/FirstChar 32 /LastChar {last} /Widths [{widths}] /Resources << >> "
-        f"/ToUnicode {first_object + 3} 0 R >>"
+        f"/ToUnicode {first_object + 4} 0 R >>"
     ).encode()
     return [
         font,
         _stream(b"300 0 d0"),
         _stream(b"600 0 0 0 500 700 d1 50 0 400 700 re f"),
+        _stream(b"1000 0 0 -120 1000 880 d1 80 -40 840 840 re f"),
         _stream(_CMAP.format(body=body).encode()),
     ]
 
 
-def _rtl_string(text: str) -> str:
-    """``text`` in :func:`rtl_font`'s codes, as a PDF hex string."""
-    return "<" + "".join(f"{0x20 if ch == ' ' else _RTL_CODES[ch]:02X}" for ch in text) + ">"
+def _script_string(text: str) -> str:
+    """``text`` in :func:`script_font`'s codes, as a PDF hex string."""
+    return "<" + "".join(f"{0x20 if ch == ' ' else _SCRIPT_CODES[ch]:02X}" for ch in text) + ">"
 
 
 # Helvetica's widths (1/1000 em, from its AFM) for the Latin letters the right-to-left tests
@@ -767,11 +772,11 @@ _HELVETICA = dict(zip(
 
 def _advance(ch: str, font: str) -> float:
     if font == "F3":
-        return RTL_SIZE * (0.3 if ch == " " else 0.6)
-    return RTL_SIZE * _HELVETICA[ch] / 1000
+        return SCRIPT_SIZE * (0.3 if ch == " " else 1.0 if ch in CJK else 0.6)
+    return SCRIPT_SIZE * _HELVETICA[ch] / 1000
 
 
-Segment = tuple[str, str]  # (font, text as drawn left to right): "F1" Helvetica, "F3" rtl_font
+Segment = tuple[str, str]  # (font, text as drawn left to right): "F1" Helvetica, "F3" script_font
 
 
 def bidi_page(lines: Sequence[tuple[float, float, Sequence[Segment]]],
@@ -785,20 +790,20 @@ def bidi_page(lines: Sequence[tuple[float, float, Sequence[Segment]]],
         line: list[list[Run]] = []
         for font, text in segments:
             if font == "F1":
-                line.append([Run(text, x, y, RTL_SIZE)])
+                line.append([Run(text, x, y, SCRIPT_SIZE)])
                 x += sum(_advance(ch, font) for ch in text)
                 continue
             start, chars = x, []
             for ch in text:
                 if ch != " ":
-                    chars.append(Run(_rtl_string(ch), x, y, RTL_SIZE, font="F3"))
+                    chars.append(Run(_script_string(ch), x, y, SCRIPT_SIZE, font="F3"))
                 x += _advance(ch, font)
-            whole = Run(_rtl_string(text), start, y, RTL_SIZE, font="F3")
+            whole = Run(_script_string(text), start, y, SCRIPT_SIZE, font="F3")
             line.append(chars[::-1] if from_the_right else [whole])
         for segment in line[::-1] if from_the_right else line:
             runs += segment
     spec = PageSpec(612.0, 792.0, ())
-    return write([Page(spec, tuple(runs), fonts=(("F3", 4),))], rtl_font(4))
+    return write([Page(spec, tuple(runs), fonts=(("F3", 4),))], script_font(4))
 
 
 # --------------------------------------------------------------------------------------------
@@ -827,3 +832,10 @@ def content_page(content: str, rotate: int = 0) -> bytes:
          "/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>").encode(),
     ]
     return write_pdf(objects, 1)
+
+
+def placed_page(chars: Sequence[tuple[str, float, float]]) -> bytes:
+    """A Letter page of :func:`script_font` characters, each (character, x, baseline y) on
+    the displayed page, written one run each in the order given."""
+    runs = tuple(Run(_script_string(ch), x, y, SCRIPT_SIZE, font="F3") for ch, x, y in chars)
+    return write([Page(PageSpec(612.0, 792.0, ()), runs, fonts=(("F3", 4),))], script_font(4))

@@ -41,7 +41,7 @@ class Char(NamedTuple):
     fill: tuple[int, int, int]  # RGB the glyph is filled with
     over_image: bool  # an image painted before the glyph lies under its centre
     under_image: bool  # an image painted after the glyph covers its centre
-    space_before: bool  # white space (the file's or PDFium's) comes before it
+    space_before: bool  # a space (the file's or PDFium's; no line break) comes before it
     turn: int = 0  # quarter turns clockwise of its baseline on the displayed page, or SLANTED
 
     @property
@@ -204,10 +204,12 @@ def read_chars(page: Any) -> PageText:
         chars: list[Char] = []
         space = False
         for i, text in enumerate(_all_text(tp)):
-            # White space, the file's or made up by PDFium (only ever spaces and line breaks),
-            # is kept as a mark on the next character: its box says nothing.
+            # A space, the file's or made up by PDFium, is kept as a mark on the next character:
+            # its box says nothing. A line break is no mark: the boxes say where lines are,
+            # and PDFium also makes one up wherever the text moves back or down (between the
+            # characters of a column of vertical writing, of a line written from the right).
             if text.isspace():
-                space = True
+                space = space or text not in "\r\n"
                 continue
             if not pdfium_c.FPDFText_GetLooseCharBox(tp, i, rect_ref):
                 continue

@@ -5,7 +5,8 @@
    line reads left to right, or right to left where its letters are mostly Hebrew or Arabic
    (:mod:`.bidi`: words and the letters inside them; Latin words and numbers in such a line
    keep their order). Text at a quarter turn is read so in its own upright frame
-   (:mod:`.turns`).
+   (:mod:`.turns`), and so is CJK set vertically (:func:`vertical`): its columns, top down,
+   are lines turned a quarter clockwise, read from the right.
 2. Words: a line breaks into words where the file has white space between two characters
    that follow each other, and at gaps wider than :data:`WORD_GAP` of the line's height (PDFs
    often position words without a space).
@@ -30,11 +31,12 @@ import statistics
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .bidi import Direction, char_direction, direction, logical
 from .chars import SLANTED, Box, Char
 from .normalise import SOFT_HYPHEN, reader_char, squeeze
-from .turns import by_turn, displayed_box
+from .turns import by_turn, displayed_box, upright_box
 
 WORD_GAP = 0.18  # of the line height: a space in Helvetica is ~0.24 of it, letters touch
 COLUMN_GAP = 1.2  # a gutter is wider than any word space (justified text stretches to ~1)
@@ -42,6 +44,9 @@ PARAGRAPH_GAP = 0.7  # leading leaves ~0.1-0.2 between lines' boxes; a blank lin
 # A character joins a line when its centre lies in the line's box and the two share half the
 # smaller's height: a sub- or superscript does (H2O, mc2), the next line's letters do not.
 SHARED_HEIGHT = 0.5
+# Upright CJK is vertical writing when more than this many times as many characters touch the
+# next one down as the next one to the right (a column's characters touch, columns do not).
+VERTICAL = 2
 _HYPHENS = ("-", "\u2010")
 
 
@@ -120,7 +125,31 @@ def _spaced(left: Char, right: Char, order: dict[int, int], base: Direction) -> 
 def words(chars: Sequence[Char]) -> list[Word]:
     """The words of ``chars``, line by line (not yet in reading order across columns), boxes
     on the displayed page; text at a quarter turn read in its own frame (:mod:`.turns`)."""
-    return [w for turn, group in by_turn(chars) for w in _displayed(_found(turn, group), turn)]
+    return [w for turn, group in _groups(chars) for w in _displayed(_found(turn, group), turn)]
+
+
+def _groups(chars: Sequence[Char]) -> list[tuple[int, list[Char]]]:
+    """:func:`.turns.by_turn`, with upright characters read as vertical writing where they
+    are that."""
+    return by_turn(chars, upright_as=1 if vertical([c for c in chars if c.turn == 0]) else 0)
+
+
+def vertical(chars: Sequence[Char]) -> bool:
+    """Whether upright ``chars`` are CJK set in columns: most of them CJK, and more than twice
+    as many of them touch the next one down as touch the next one to the right."""
+    if len(chars) < 2 or 2 * sum(_cjk(c.text) for c in chars) <= len(chars):
+        return False
+    down = _touching([c._replace(box=upright_box(c.box, 1)) for c in chars])
+    return down > VERTICAL * _touching(chars)
+
+
+def _touching(chars: Sequence[Char]) -> int:
+    """How many characters touch their neighbour in their line (no word gap between)."""
+    count = 0
+    for line in _lines(chars):
+        height = statistics.median(c.box[3] - c.box[1] for c in line)
+        count += sum(b.box[0] - a.box[2] <= WORD_GAP * height for a, b in pairwise(line))
+    return count
 
 
 def _displayed(items: list[Word], turn: int) -> list[Word]:
@@ -263,7 +292,7 @@ def _blocks(chars: Sequence[Char]) -> list[tuple[int, list[list[Word]]]]:
     turn's frame: text at each turn read as a whole, the turns in the order they sit on the
     page; slanted text one line in the file's order."""
     out: list[tuple[int, list[list[Word]]]] = []
-    for turn, group in by_turn(chars):
+    for turn, group in _groups(chars):
         found = _found(turn, group)
         blocks = [[found]] if turn == SLANTED else [_line_words(b) for b in _cut(found)]
         out += [(turn, rows) for rows in blocks if rows and rows[0]]

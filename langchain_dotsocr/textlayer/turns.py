@@ -33,15 +33,18 @@ def displayed_box(box: Box, turn: int) -> Box:
     return upright_box(box, (4 - turn) % 4)
 
 
-def by_turn(chars: Sequence[Char]) -> list[tuple[int, list[Char]]]:
+def by_turn(chars: Sequence[Char], upright_as: int = 0) -> list[tuple[int, list[Char]]]:
     """``chars`` (in the file's order) by their turn, each upright in its frame and still in
-    the file's order; the groups in the order they sit on the page (top, then left)."""
+    the file's order; the groups in the order they sit on the page (top, then left).
+    ``upright_as``: the turn to read upright characters in (1 for vertical writing, whose
+    columns read as lines of text turned a quarter clockwise: top down, right to left)."""
     groups: dict[int, list[Char]] = {}
     first: dict[int, tuple[float, float]] = {}
     for c in chars:
-        groups.setdefault(c.turn, []).append(c)
-        top, left = first.get(c.turn, (c.box[1], c.box[0]))
-        first[c.turn] = (min(top, c.box[1]), min(left, c.box[0]))
+        turn = c.turn or upright_as
+        groups.setdefault(turn, []).append(c)
+        top, left = first.get(turn, (c.box[1], c.box[0]))
+        first[turn] = (min(top, c.box[1]), min(left, c.box[0]))
     return [
         (turn, [c._replace(box=upright_box(c.box, turn)) if turn in (1, 2, 3) else c
                 for c in group])
