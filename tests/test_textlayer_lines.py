@@ -106,3 +106,19 @@ def test_horizontal_cjk_stays_horizontal() -> None:
     chars += [(ch, 100.0 + 12.0 * k, 216.0) for k, ch in enumerate("次の行")]
     (text,) = texts(placed_page(chars), [WHOLE])
     assert text == line + "次の行"
+
+
+@pytest.mark.parametrize("tracking", [0.0, 3.0, 5.0])
+def test_a_tracked_heading_keeps_its_words(tracking: float) -> None:
+    # Tc: letter spacing in points (3 and 5 at 14 pt: 0.2 and 0.35 em, as designed reports
+    # set headings). The second line places its words apart without a space in the file: YEAR
+    # starts 5 pt after OUR ends (OUR is 2.222 em wide in Helvetica, with its spacing).
+    move = 2.222 * 14 + 3 * tracking + 5
+    pdf = content_page(
+        f"BT /F1 14 Tf {tracking:g} Tc 72 700 Td (ANNUAL REPORT 2024) Tj ET\n"
+        f"BT /F1 14 Tf {tracking:g} Tc 72 660 Td (OUR) Tj {move:.2f} 0 Td (YEAR) Tj ET\n"
+        "BT /F1 10 Tf 0 Tc 72 620 Td (Body text under it.) Tj ET"
+    )
+    assert texts(pdf, [(60.0, 80.0, 400.0, 100.0), (60.0, 120.0, 400.0, 140.0),
+                       (60.0, 160.0, 400.0, 180.0)]) == [
+        "ANNUAL REPORT 2024", "OUR YEAR", "Body text under it."]

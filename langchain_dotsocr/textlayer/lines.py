@@ -7,9 +7,10 @@
    keep their order). Text at a quarter turn is read so in its own upright frame
    (:mod:`.turns`), and so is CJK set vertically (:func:`vertical`): its columns, top down,
    are lines turned a quarter clockwise, read from the right.
-2. Words: a line breaks into words where the file has white space between two characters
-   that follow each other, and at gaps wider than :data:`WORD_GAP` of the line's height (PDFs
-   often position words without a space).
+2. Words: a line breaks into words where the file has a space between two characters that
+   follow each other, and at gaps wider than :data:`WORD_GAP` of the line's height beyond the
+   line's letter spacing (PDFs often position words without a space; a tracked heading's
+   letters stand apart).
 3. Blocks: a recursive cut, as a reader's eye does it: at the widest vertical gap (a gutter)
    at least :data:`COLUMN_GAP` line heights wide across all the words, left before right (right
    before left for right-to-left text); else at
@@ -152,6 +153,13 @@ def _touching(chars: Sequence[Char]) -> int:
     return count
 
 
+def _spacing(line: Sequence[Char]) -> float:
+    """The line's letter spacing: the median gap between neighbours (0 where letters touch;
+    a tracked heading's letters stand apart, and its words further apart still)."""
+    gaps = [b.box[0] - a.box[2] for a, b in pairwise(line)]
+    return max(0.0, statistics.median(gaps)) if gaps else 0.0
+
+
 def _displayed(items: list[Word], turn: int) -> list[Word]:
     if turn not in (1, 2, 3):
         return items
@@ -181,11 +189,12 @@ def _words(chars: Sequence[Char]) -> list[Word]:
     for line in _lines(chars):
         height = statistics.median(c.box[3] - c.box[1] for c in line)
         base = direction("".join(c.text for c in line))
+        word_gap = WORD_GAP * height + _spacing(line)
         runs: list[list[Char]] = [[]]
         previous: Char | None = None
         for ch in line:
             if runs[-1] and previous is not None and (
-                ch.box[0] - previous.box[2] > WORD_GAP * height
+                ch.box[0] - previous.box[2] > word_gap
                 # The file's space counts where the characters follow in the file's order too.
                 or _spaced(previous, ch, order, base)
             ):
