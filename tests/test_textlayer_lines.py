@@ -122,3 +122,17 @@ def test_a_tracked_heading_keeps_its_words(tracking: float) -> None:
     assert texts(pdf, [(60.0, 80.0, 400.0, 100.0), (60.0, 120.0, 400.0, 140.0),
                        (60.0, 160.0, 400.0, 180.0)]) == [
         "ANNUAL REPORT 2024", "OUR YEAR", "Body text under it."]
+
+
+def test_a_drop_cap_starts_its_paragraph_and_leaves_the_lines_beside_it_alone() -> None:
+    lines = ["he year began with a drop", "cap as magazines set it and", "the rest of the lines",
+             "go under the big letter."]
+    body = "\n".join(
+        f"BT /F1 10 Tf {100 if k < 3 else 72} {700 - 12 * k} Td ({t}) Tj ET"
+        for k, t in enumerate(lines)
+    )
+    (text,) = texts(content_page("BT /F1 40 Tf 72 676 Td (T) Tj ET\n" + body), [WHOLE])
+    # Whether the cap and "he" are one word the gap cannot tell ("A" + "long time ago" is two
+    # words, set the same way): the words, their order and nothing else are what is checked.
+    rest = " ".join(lines)
+    assert text in ("T" + rest, "T " + rest)

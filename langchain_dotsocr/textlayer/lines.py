@@ -33,6 +33,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Protocol, TypeVar
 
 from .bidi import Direction, char_direction, direction, logical
 from .chars import SLANTED, Box, Char
@@ -45,6 +46,9 @@ PARAGRAPH_GAP = 0.7  # leading leaves ~0.1-0.2 between lines' boxes; a blank lin
 # A character joins a line when its centre lies in the line's box and the two share half the
 # smaller's height: a sub- or superscript does (H2O, mc2), the next line's letters do not.
 SHARED_HEIGHT = 0.5
+# A character this many times the median height of the others is outsized (a drop cap spans
+# three lines or more; a large symbol inside a line stays under it).
+OUTSIZED = 2.0
 # Upright CJK is vertical writing when more than this many times as many characters touch the
 # next one down as the next one to the right (a column's characters touch, columns do not).
 VERTICAL = 2
@@ -60,6 +64,14 @@ class Word:
     soft_end: bool = False  # the word ends in a soft hyphen (dropped from ``text``)
 
 
+class _Boxed(Protocol):
+    @property
+    def box(self) -> Box: ...
+
+
+_B = TypeVar("_B", bound=_Boxed)
+
+
 def _union(boxes: Sequence[Box]) -> Box:
     return (
         min(b[0] for b in boxes),
@@ -69,11 +81,34 @@ def _union(boxes: Sequence[Box]) -> Box:
     )
 
 
-def _lines(chars: Sequence[Char]) -> list[list[Char]]:
-    """Characters grouped into lines, each left to right, lines top to bottom."""
-    lines: list[tuple[list[Char], float, float]] = []  # chars, top, bottom
-    for ch in sorted(chars, key=lambda c: (c.centre[1], c.centre[0])):
-        cy = ch.centre[1]
+def _lines(chars: Sequence[_B]) -> list[list[_B]]:
+    """Characters (or words) grouped into lines, each left to right, lines top to bottom. A character
+    :data:`OUTSIZED` for the others (a drop cap) joins the topmost line it reaches into, at
+    that line's start, instead of making its own line that would gather the lines beside it;
+    outsized characters that reach no line (a heading above body text) make lines of their
+    own."""
+    if not chars:
+        return []
+    usual = statistics.median(c.box[3] - c.box[1] for c in chars)
+    big = [c for c in chars if c.box[3] - c.box[1] > OUTSIZED * usual]
+    lines = _rows([c for c in chars if c.box[3] - c.box[1] <= OUTSIZED * usual])
+    alone: list[_B] = []
+    for ch in big:
+        reached = [m for m, top, bottom in lines if top < ch.box[3] and ch.box[1] < bottom]
+        if reached:
+            reached[0].append(ch)
+        else:
+            alone.append(ch)
+    lines += _rows(alone)
+    lines.sort(key=lambda line: min(c.box[1] for c in line[0]))
+    return [sorted(m, key=lambda c: c.box[0] + c.box[2]) for m, _t, _b in lines]
+
+
+def _rows(chars: Sequence[_B]) -> list[tuple[list[_B], float, float]]:
+    """Characters of like sizes grouped into lines (chars, top, bottom), by the module's rule."""
+    lines: list[tuple[list[_B], float, float]] = []
+    for ch in sorted(chars, key=lambda c: (c.box[1] + c.box[3], c.box[0] + c.box[2])):
+        cy = (ch.box[1] + ch.box[3]) / 2
         for k in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
             members, top, bottom = lines[k]
             shared = min(bottom, ch.box[3]) - max(top, ch.box[1])
@@ -85,7 +120,7 @@ def _lines(chars: Sequence[Char]) -> list[list[Char]]:
                 break
         else:
             lines.append(([ch], ch.box[1], ch.box[3]))
-    return [sorted(m, key=lambda c: c.centre[0]) for m, _t, _b in lines]
+    return lines
 
 
 def _word(run: Sequence[Char], base: Direction) -> Word | None:
@@ -234,16 +269,9 @@ def _direction(items: Sequence[Word]) -> Direction:
 
 
 def _line_words(block: list[Word]) -> list[list[Word]]:
-    """A block's words as lines, top to bottom, each in reading order (:mod:`.bidi`)."""
-    rows: list[list[Word]] = []
-    for w in sorted(block, key=lambda w: ((w.box[1] + w.box[3]) / 2, w.box[0])):
-        cy = (w.box[1] + w.box[3]) / 2
-        if rows and rows[-1][0].box[1] <= cy <= rows[-1][0].box[3]:
-            rows[-1].append(w)
-        else:
-            rows.append([w])
-    ordered = [sorted(r, key=lambda w: w.box[0]) for r in rows]
-    return [logical(r, [direction(w.text) for w in r], _direction(r)) for r in ordered]
+    """A block's words as lines (by the rule that made them), top to bottom, each in reading
+    order (:mod:`.bidi`)."""
+    return [logical(r, [direction(w.text) for w in r], _direction(r)) for r in _lines(block)]
 
 
 def _cjk(ch: str) -> bool:
