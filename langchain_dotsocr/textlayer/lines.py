@@ -82,9 +82,9 @@ def _union(boxes: Sequence[Box]) -> Box:
 
 
 def _lines(chars: Sequence[_B]) -> list[list[_B]]:
-    """Characters (or words) grouped into lines, each left to right, lines top to bottom. A character
-    :data:`OUTSIZED` for the others (a drop cap) joins the topmost line it reaches into, at
-    that line's start, instead of making its own line that would gather the lines beside it;
+    """Characters (or words) grouped into lines, each left to right, lines top to bottom. A
+    character :data:`OUTSIZED` for the others (a drop cap) joins the topmost line it reaches
+    into, at its start, instead of making its own line that would gather the lines beside it;
     outsized characters that reach no line (a heading above body text) make lines of their
     own."""
     if not chars:
