@@ -233,7 +233,9 @@ def test_by_default_the_server_is_filled_past_the_first_guess_and_the_page_windo
     with doubles(fake) as (url,):
         docs = DotsOCRLoader(book(36), base_url=url, **FAST).load()
     assert pages_of(docs) == list(range(36))
-    assert fake.max_concurrency == slots  # every slot used
+    # Past the first guess and the page window (all 16 slots on an idle machine; on two loaded
+    # cores the client can fall a slot behind, and that is not what this test is about).
+    assert START + READ_AHEAD < fake.max_concurrency <= slots
     assert fake.max_waiting <= slots // 2  # and the queue stays short
     assert any(r.path == "/metrics" and r.status == 200 for r in fake.requests)
 
