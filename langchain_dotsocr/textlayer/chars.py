@@ -25,6 +25,8 @@ _TURN_SLACK = math.radians(10)
 
 # Render modes that paint nothing: 3 (neither fill nor stroke) and 7 (clip only).
 _INVISIBLE_MODES = frozenset({3, 7})
+# Render modes that paint only the outline: 1 (stroke) and 5 (stroke, clip).
+_STROKED_MODES = frozenset({1, 5})
 
 
 class Char(NamedTuple):
@@ -128,14 +130,16 @@ class _ObjectFacts:
 
 
 def _facts(textpage: Any, index: int, obj: Any, order: int | None) -> _ObjectFacts:
-    """What a text object says of all its characters: render mode, font, fill colour."""
+    """What a text object says of all its characters: render mode, font, the colour its
+    glyphs are painted in (the stroke's for outlined text, render modes 1 and 5)."""
+    mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj) if obj else 0
+    colour = pdfium_c.FPDFPageObj_GetStrokeColor if mode in _STROKED_MODES else (
+        pdfium_c.FPDFPageObj_GetFillColor
+    )
     r, g, b, a = (ctypes.c_uint() for _ in range(4))
     fill = (0, 0, 0)
-    if obj and pdfium_c.FPDFPageObj_GetFillColor(
-        obj, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a)
-    ):
+    if obj and colour(obj, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a)):
         fill = (r.value, g.value, b.value)
-    mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj) if obj else 0
     return _ObjectFacts(mode in _INVISIBLE_MODES, _font_name(textpage, index), order, fill)
 
 

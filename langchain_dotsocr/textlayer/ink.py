@@ -55,14 +55,24 @@ class Ink:
             if x1 > x0 and y1 > y0:
                 draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=255)
 
-    def hides(self, box: Box, fill: tuple[int, int, int]) -> bool:
-        """Whether glyphs filled with ``fill`` in ``box`` show nothing: every pixel of the
-        box is too close to ``fill`` to tell apart (white on white, a box's colour on it)."""
+    def hidden(self, box: Box, fill: tuple[int, int, int]) -> str | None:
+        """Why glyphs filled with ``fill`` in ``box`` show nothing, or ``None`` when they show:
+        every pixel of the box is too close to ``fill`` to tell apart (white on white, a box's
+        colour on it), or none comes near it (something painted over the words: a white box,
+        a redaction bar drawn after them)."""
         x0, y0, x1, y1 = self.pixels(box)
         if x1 <= x0 or y1 <= y0:
-            return False
-        extrema = cast(tuple[tuple[int, int], ...], self.rgb.crop((x0, y0, x1, y1)).getextrema())
-        return all(close(span, (f, f)) for span, f in zip(extrema, fill, strict=True))
+            return None
+        crop = self.rgb.crop((x0, y0, x1, y1))
+        extrema = cast(tuple[tuple[int, int], ...], crop.getextrema())
+        if all(close(span, (f, f)) for span, f in zip(extrema, fill, strict=True)):
+            return "the colour of the page under it"
+        # A glyph's core is its fill colour; anti-aliasing brings small text halfway at most.
+        nearest = _distance(crop, fill).getextrema()[0]
+        ground = _commonest(crop)
+        if 2 * int(cast(int, nearest)) > max(abs(a - b) for a, b in zip(ground, fill, strict=True)):
+            return "painted over"
+        return None
 
     def share(self, box: Box) -> float:
         """The share of the ink inside ``box`` that covered pixels hold; 0 without ink."""
@@ -83,8 +93,13 @@ _INK_LUT = [255 if v >= INK_CONTRAST else 0 for v in range(256)]
 
 def _ink(crop: Image.Image, ground: tuple[int, int, int]) -> Image.Image:
     """A mask of the pixels of ``crop`` that differ from ``ground`` by INK_CONTRAST or more."""
-    r, g, b = ImageChops.difference(crop, Image.new("RGB", crop.size, ground)).split()
-    return ImageChops.lighter(ImageChops.lighter(r, g), b).point(_INK_LUT)
+    return _distance(crop, ground).point(_INK_LUT)
+
+
+def _distance(crop: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
+    """Each pixel's largest channel difference from ``colour``."""
+    r, g, b = ImageChops.difference(crop, Image.new("RGB", crop.size, colour)).split()
+    return ImageChops.lighter(ImageChops.lighter(r, g), b)
 
 
 def _commonest(image: Image.Image) -> tuple[int, int, int]:

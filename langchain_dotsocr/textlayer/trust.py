@@ -175,8 +175,12 @@ def _hidden(chars: Sequence[Char], size: tuple[float, float], ink: Ink | None) -
             continue
         fill = painted[0].fill
         box = box_of(painted)
-        if ink.hides(box, fill) if ink is not None else close(fill, (255, 255, 255)):
-            hidden.update((id(c), "the colour of the page under it") for c in painted)
+        if ink is not None:
+            why = ink.hidden(box, fill)
+        else:
+            why = "the colour of the page under it" if close(fill, (255, 255, 255)) else None
+        if why is not None:
+            hidden.update((id(c), why) for c in painted)
     return hidden
 
 
