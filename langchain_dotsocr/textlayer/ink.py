@@ -68,9 +68,11 @@ class Ink:
         if all(close(span, (f, f)) for span, f in zip(extrema, fill, strict=True)):
             return "the colour of the page under it"
         # A glyph's core is its fill colour; anti-aliasing brings small text halfway at most.
-        nearest = _distance(crop, fill).getextrema()[0]
+        nearest = int(cast(int, _distance(crop, fill).getextrema()[0]))
+        if nearest < HIDDEN_CONTRAST:  # the glyphs' own colour shows: the usual case, cheap
+            return None
         ground = _commonest(crop)
-        if 2 * int(cast(int, nearest)) > max(abs(a - b) for a, b in zip(ground, fill, strict=True)):
+        if 2 * nearest > max(abs(a - b) for a, b in zip(ground, fill, strict=True)):
             return "painted over"
         return None
 
