@@ -14,6 +14,7 @@ without area), each naming the source and the page. Pages are never rendered abo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import math
@@ -229,12 +230,12 @@ class PdfPages(PageDocument):
 
     def _open(self, data: bytes, password: str | None) -> Any:
         try:
-            return pdfium.PdfDocument(data, password=password)
+            return _with_forms(pdfium.PdfDocument(data, password=password))
         except pdfium.PdfiumError as exc:
             code = _load_error(data, password)
             if code == pdfium_c.FPDF_ERR_PASSWORD and password:
                 try:  # one password for a batch: a PDF that needs none still opens
-                    return pdfium.PdfDocument(data)
+                    return _with_forms(pdfium.PdfDocument(data))
                 except pdfium.PdfiumError:
                     pass
             if code == pdfium_c.FPDF_ERR_PASSWORD:
@@ -401,6 +402,15 @@ def crop_part(
     return canvas, (x0, y0, x1, y1)
 
 
+def _with_forms(pdf: Any) -> Any:
+    """``pdf`` with its form fields set up (before any page is loaded), so that renders show
+    what a filled form's fields hold: PDFium draws them only through a form environment, and
+    their values are in no text layer. A form PDFium cannot set up renders without them."""
+    with contextlib.suppress(pdfium.PdfiumError):
+        pdf.init_forms()
+    return pdf
+
+
 def _render_exact(
     page: Any, width: int, height: int, window: tuple[int, int, int, int] | None = None
 ) -> Image.Image:
@@ -416,6 +426,8 @@ def _render_exact(
     bitmap.fill_rect((255, 255, 255, 255), 0, 0, w, h)
     flags = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_REVERSE_BYTE_ORDER
     pdfium_c.FPDF_RenderPageBitmap(bitmap, page, -x0, -y0, width, height, 0, flags)
+    if getattr(page, "formenv", None):  # the fields of a filled form (see _with_forms)
+        pdfium_c.FPDF_FFLDraw(page.formenv, bitmap, page, -x0, -y0, width, height, 0, flags)
     image: Image.Image = bitmap.to_pil()
     return image if image.mode == "RGB" else image.convert("RGB")
 

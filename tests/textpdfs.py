@@ -19,7 +19,7 @@ double answers, less that markup.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from PIL import Image
@@ -104,6 +104,9 @@ class Page:
     fonts: tuple[tuple[str, int], ...] = ()  # extra (name, object number) font resources
     printed: tuple[Run, ...] = ()  # the words a scan or a pasted element shows (not in the layer)
     covers: tuple[tuple[float, float, float, float], ...] = ()  # opaque white images over all
+    # Annotations that show words, each (subtype, displayed box, words): a filled form field
+    # ("Widget") or a typed note ("FreeText"), drawn by their appearance, in no text layer.
+    notes: tuple[tuple[str, tuple[float, float, float, float], str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,26 @@ def _image_object(image: Image.Image) -> bytes:
     return head.encode() + b"\nstream\n" + data + b"\nendstream"
 
 
+def _note(kind: str, box: tuple[float, float, float, float], words: str, top: float,
+          off: float, add: Callable[[bytes], int]) -> bytes:
+    """An annotation of ``kind`` over ``box`` (displayed, unrotated page) whose appearance
+    shows ``words`` in Helvetica 10; its appearance object is written with ``add``."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    look = f"BT /F1 10 Tf 0 g 2 {h / 2 - 3:g} Td {_pdf_str(words)} Tj ET".encode("latin-1")
+    appearance = add(
+        f"<< /Type /XObject /Subtype /Form /BBox [0 0 {w:g} {h:g}] "
+        f"/Resources << /Font << /F1 3 0 R >> >> /Length {len(look)} >>\nstream\n".encode()
+        + look + b"\nendstream"
+    )
+    field = f" /FT /Tx /T (field{appearance}) /V {_pdf_str(words)}" if kind == "Widget" else ""
+    return (
+        f"<< /Type /Annot /Subtype /{kind} /Rect [{x0 + off:g} {top - y1:g} {x1 + off:g} "
+        f"{top - y0:g}] /F 4 /Contents {_pdf_str(words)} /DA (/F1 10 Tf 0 g){field} "
+        f"/AP << /N {appearance} 0 R >> >>"
+    ).encode()
+
+
 def _stream(content: bytes) -> bytes:
     return f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream"
 
@@ -243,6 +266,7 @@ def write(pages: Sequence[Page], extra_objects: Sequence[bytes] = ()) -> bytes:
         return len(objects)
 
     kids = []
+    fields: list[int] = []  # the form fields (Widget notes), listed in the catalog's form
     oversample = 2
     for page in pages:
         spec, off = page.spec, page.crop
@@ -281,16 +305,26 @@ def write(pages: Sequence[Page], extra_objects: Sequence[bytes] = ()) -> bytes:
         content = add(_stream("\n".join(ops).encode("latin-1")))
         fonts = " ".join(f"/{name} {num} 0 R" for name, num in (("F1", 3), *page.fonts))
         xobj = " ".join(f"/{k} {v} 0 R" for k, v in xobjects.items())
+        annots = [add(_note(kind, box, words, spec.height + off, off, add))
+                  for kind, box, words in page.notes]
+        fields += [k for k, (kind, _b, _w) in zip(annots, page.notes, strict=True)
+                   if kind == "Widget"]
+        listed = " ".join(f"{k} 0 R" for k in annots)
         w, h = spec.width + 2 * off, spec.height + 2 * off
         crop = f" /CropBox [{off:g} {off:g} {w - off:g} {h - off:g}]" if off else ""
         kids.append(add(
             (
                 f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w:g} {h:g}]{crop} "
                 f"/Rotate {spec.rotate % 360} /Resources << /Font << {fonts} >> "
-                f"/XObject << {xobj} >> >> /Contents {content} 0 R >>"
+                f"/XObject << {xobj} >> >> /Contents {content} 0 R /Annots [{listed}] >>"
             ).encode()
         ))
-    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    form = ""
+    if fields:
+        listed_fields = " ".join(f"{k} 0 R" for k in fields)
+        form = (f" /AcroForm << /Fields [{listed_fields}] /DA (/F1 10 Tf 0 g) "
+                "/DR << /Font << /F1 3 0 R >> >> >>")
+    objects[0] = f"<< /Type /Catalog /Pages 2 0 R{form} >>".encode()
     refs = " ".join(f"{k} 0 R" for k in kids)
     objects[1] = f"<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>".encode()
     return write_pdf(objects, 1)
@@ -353,6 +387,21 @@ def good(rotate: int = 0) -> TextPdf:
     spec = small_page(rotate)
     truth, boxes = _truth(spec)
     return TextPdf(write([Page(spec, _printed_runs(spec))]), "trusted", truth, boxes)
+
+
+def annotated() -> TextPdf:
+    """A born-digital page with a filled form field in Text 0 and a typed note in Text 1: their
+    words show on the page and are in no text layer (``extra["noted"]``: those elements)."""
+    spec = small_page()
+    truth, boxes = _truth(spec)
+    notes = []
+    for (category, n), kind, words in ((("Text", 0), "Widget", "Jane Roe"),
+                                       (("Text", 1), "FreeText", "checked 3 May")):
+        _x0, _y0, x1, y1 = boxes[(category, n)]
+        notes.append((kind, (x1 - 110.0, y1 - 22.0, x1 - 4.0, y1 - 4.0), words))
+    page = Page(spec, _printed_runs(spec), notes=tuple(notes))
+    extra: dict[str, object] = {"noted": [("Text", 0), ("Text", 1)], "notes": notes}
+    return TextPdf(write([page]), "trusted", truth, boxes, extra=extra)
 
 
 def scan() -> TextPdf:

@@ -93,8 +93,9 @@ async def _with_text(ctx: PageContext, layer: Any, cell: Cell) -> Cell:
         text = layer.text_in(to_points(ctx, cell.bbox)) if ctx.settings.ocr_pictures else ""
         return replace(cell, text=text, text_source="layer") if text else cell
     if cell.category not in FOCUSED:
-        text = layer.text_in(to_points(ctx, cell.bbox))
-        if text:
+        box = to_points(ctx, cell.bbox)
+        text = layer.text_in(box)
+        if text and not layer.lacks(box):
             return replace(cell, text=as_model_writes(cell.category, text), text_source="layer")
     text = await _model_text(ctx, cell)
     if cell.category == "Table" and text:  # the layer's exact words where they fit

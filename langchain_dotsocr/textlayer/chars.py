@@ -145,12 +145,49 @@ def _facts(textpage: Any, index: int, obj: Any, order: int | None) -> _ObjectFac
 
 @dataclass(frozen=True)
 class PageText:
-    """What :func:`read_chars` finds: the frame, the characters, and the share of the page's
-    area that images cover (overlaps counted once per image, capped at 1)."""
+    """What :func:`read_chars` finds: the frame, the characters, the share of the page's
+    area that images cover (overlaps counted once per image, capped at 1), and the boxes of
+    the annotations that paint words the layer does not hold (:func:`painted_boxes`)."""
 
     frame: Frame
     chars: tuple[Char, ...]
     image_share: float
+    painted: tuple[Box, ...] = ()
+
+
+# Annotations whose appearance shows words or writing: a filled form field, a typed note on
+# the page, a stamp, handwriting, a watermark. Highlights, links, shapes and note icons paint
+# no words (a highlight lies over words the layer holds).
+_WORDY_ANNOTATIONS = frozenset({
+    pdfium_c.FPDF_ANNOT_WIDGET, pdfium_c.FPDF_ANNOT_FREETEXT, pdfium_c.FPDF_ANNOT_STAMP,
+    pdfium_c.FPDF_ANNOT_INK, pdfium_c.FPDF_ANNOT_WATERMARK,
+})
+_UNSEEN = pdfium_c.FPDF_ANNOT_FLAG_HIDDEN | pdfium_c.FPDF_ANNOT_FLAG_NOVIEW
+
+
+def painted_boxes(page: Any, frame: Frame) -> tuple[Box, ...]:
+    """The displayed boxes of ``page``'s annotations that show words: the page is rendered
+    with them, but their words are in no text layer (they live in the annotation's own
+    appearance), so what lies under them is read by the model."""
+    boxes: list[Box] = []
+    rect = pdfium_c.FS_RECTF()
+    for i in range(max(0, pdfium_c.FPDFPage_GetAnnotCount(page.raw))):
+        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, i)
+        if not annot:
+            continue
+        try:
+            if (
+                pdfium_c.FPDFAnnot_GetSubtype(annot) in _WORDY_ANNOTATIONS
+                and not pdfium_c.FPDFAnnot_GetFlags(annot) & _UNSEEN
+                and pdfium_c.FPDFAnnot_HasKey(annot, b"AP")
+                and pdfium_c.FPDFAnnot_GetRect(annot, ctypes.byref(rect))
+            ):
+                left, right = sorted((rect.left, rect.right))
+                bottom, top = sorted((rect.bottom, rect.top))
+                boxes.append(frame.box(left, bottom, right, top))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return tuple(boxes)
 
 
 def _image_share(frame: Frame, images: list[_Image]) -> float:
@@ -247,6 +284,8 @@ def read_chars(page: Any) -> PageText:
                 )
             )
             space = False
-        return PageText(frame, tuple(chars), _image_share(frame, images))
+        return PageText(
+            frame, tuple(chars), _image_share(frame, images), painted_boxes(page, frame)
+        )
     finally:
         textpage.close()

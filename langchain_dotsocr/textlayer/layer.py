@@ -28,6 +28,8 @@ class PageLayer:
     size: tuple[float, float]  # the page as displayed, in points
     chars: tuple[Char, ...] = field(repr=False)
     ink: Ink | None = field(default=None, repr=False, compare=False)
+    #: Boxes of annotations that show words the layer does not hold (a filled form field).
+    painted: tuple[Box, ...] = ()
 
     @cached_property
     def _by_y(self) -> tuple[list[float], list[tuple[float, int, Char]]]:
@@ -57,6 +59,14 @@ class PageLayer:
     def _compounds(self) -> frozenset[str]:
         """The page's hyphenated words written whole (for hyphens at line ends)."""
         return compounds(words(self.chars))
+
+    def lacks(self, box: Box) -> bool:
+        """Whether ``box`` shows words the layer does not hold: the centre of an annotation
+        that paints words (a filled form field, a stamp) lies in it."""
+        return any(
+            box[0] <= (p[0] + p[2]) / 2 <= box[2] and box[1] <= (p[1] + p[3]) / 2 <= box[3]
+            for p in self.painted
+        )
 
     def words_in(self, box: Box) -> list[Word]:
         """The words whose characters' centres lie in ``box``, in reading order, with boxes."""
@@ -90,7 +100,7 @@ def read_layer(page: Any, image: Image.Image | None = None) -> PageLayer:
     verdict = judge(text, ink)
     if ink is not None:
         cover(ink, verdict.trust.level, verdict.chars)
-    return PageLayer(verdict.trust, size, verdict.chars, ink)
+    return PageLayer(verdict.trust, size, verdict.chars, ink, text.painted)
 
 
 def cover(ink: Ink, level: Level, chars: Sequence[Char]) -> None:

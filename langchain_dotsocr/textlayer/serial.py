@@ -50,6 +50,7 @@ def layer_to_dict(layer: PageLayer) -> dict[str, Any]:
         "fills": [list(f) for f in fills],
         "fill": fill,
         "flags": flags,
+        "painted": [list(b) for b in layer.painted],
     }
 
 
@@ -83,4 +84,6 @@ def layer_from_dict(data: dict[str, Any], image: Image.Image | None = None) -> P
     ink = Ink.of(image, size) if image is not None else None
     if ink is not None:
         cover(ink, trust["level"], chars)
-    return PageLayer(Trust(trust["level"], trust["reason"], int(trust["chars"])), size, chars, ink)
+    painted = tuple((b[0], b[1], b[2], b[3]) for b in data.get("painted", []))
+    level = Trust(trust["level"], trust["reason"], int(trust["chars"]))
+    return PageLayer(level, size, chars, ink, painted)
