@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from langchain_dotsocr.textlayer import PageLayer, agrees, read_layer, sample_boxes
+from langchain_dotsocr.textlayer.blocks import reading_text
 from langchain_dotsocr.textlayer.chars import Char, Frame, PageText
-from langchain_dotsocr.textlayer.lines import reading_text
 from langchain_dotsocr.textlayer.trust import judge
 from tests import textpdfs
 from tests.fakevllm.scene import element_text

@@ -14,9 +14,9 @@ import re
 
 from rapidfuzz.distance import Levenshtein
 
+from .blocks import reading_words
 from .chars import Box
 from .layer import PageLayer
-from .lines import reading_words
 from .normalise import squeeze
 
 AGREEMENT = 0.9

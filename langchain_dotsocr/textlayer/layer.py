@@ -10,9 +10,10 @@ from typing import Any
 
 from PIL import Image
 
+from .blocks import compounds, reading_text, reading_words
 from .chars import Box, Char, read_chars
 from .ink import Ink
-from .lines import Word, compounds, reading_text, reading_words, words
+from .lines import Word, words
 from .trust import Level, Trust, glyph_boxes, judge
 
 
@@ -51,7 +52,8 @@ class PageLayer:
     def text_in(self, box: Box) -> str:
         """The reader's text of the characters whose centre lies in ``box`` (page units, the
         frame of Document bboxes): paragraphs and columns in reading order, normalised (see
-        :mod:`langchain_dotsocr.textlayer.lines` and ``.normalise``); ``""`` when none."""
+        :mod:`langchain_dotsocr.textlayer.lines`, ``.blocks`` and ``.normalise``); ``""`` when
+        none."""
         inside = self._in(box)
         return reading_text(inside, self._compounds) if inside else ""
 
