@@ -888,3 +888,22 @@ def placed_page(chars: Sequence[tuple[str, float, float]]) -> bytes:
     the displayed page, written one run each in the order given."""
     runs = tuple(Run(_script_string(ch), x, y, SCRIPT_SIZE, font="F3") for ch, x, y in chars)
     return write([Page(PageSpec(612.0, 792.0, ()), runs, fonts=(("F3", 4),))], script_font(4))
+
+
+def receipt(items: int = 1500) -> TextPdf:
+    """A long till receipt, born digital: ``items`` lines ("Item k 1.99"), one Helvetica 8
+    line every 20 points on a page 200 points wide (a page far taller than wide)."""
+    height = 40.0 + 20.0 * items
+    ops = [f"BT /F1 8 Tf 20 {height - 20 - 20 * k:g} Td (Item {k} 1.99) Tj ET"
+           for k in range(items)]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+        HELVETICA,
+        _stream("\n".join(ops).encode("latin-1")),
+        (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 {height:g}] "
+         "/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>").encode(),
+    ]
+    box = (0.0, 0.0, 200.0, height)
+    truth = {("Text", 0): "\n\n".join(f"Item {k} 1.99" for k in range(items))}
+    return TextPdf(write_pdf(objects, 1), "trusted", truth, {("Text", 0): box})

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from itertools import pairwise
 
 from .bidi import Direction, direction, logical
 from .chars import SLANTED, Char
@@ -28,29 +29,32 @@ from .lines import Word, displayed, found, groups, is_cjk, lines
 COLUMN_GAP = 1.2  # a gutter is wider than any word space (justified text stretches to ~1)
 PARAGRAPH_GAP = 0.7  # leading leaves ~0.1-0.2 between lines' boxes; a blank line ~1
 _HYPHENS = ("-", "\u2010")
+_TIE = 0.01  # of the line height: gaps this close to the widest are as wide
 
 def _cut(items: list[Word]) -> list[list[Word]]:
-    """Blocks of words in reading order, by the recursive cut of the module's step 3."""
+    """Blocks of words in reading order, by the recursive cut of the module's step 1. Gaps as
+    wide as the widest (within :data:`_TIE`) are cut at once: a receipt's thousand equal line
+    gaps make one level of the cut, not a thousand nested ones."""
     if len(items) <= 1:
         return [items] if items else []
     height = statistics.median(w.box[3] - w.box[1] for w in items)
-    best: tuple[float, int, list[Word], list[Word]] | None = None
-    for axis, least in ((0, COLUMN_GAP), (1, PARAGRAPH_GAP)):
+    for axis, least in ((0, COLUMN_GAP), (1, PARAGRAPH_GAP)):  # gutters before paragraphs
         spans = sorted(items, key=lambda w: (w.box[axis], w.box[axis + 2]))
+        gaps: list[tuple[float, int]] = []  # (width, where the next block starts)
         reach = spans[0].box[axis + 2]
         for i, w in enumerate(spans[1:], start=1):
             gap = w.box[axis] - reach
-            if gap >= least * height and (best is None or (gap, -axis) > (best[0], -best[1])):
-                best = (gap, axis, spans[:i], spans[i:])
+            if gap >= least * height:
+                gaps.append((gap, i))
             reach = max(reach, w.box[axis + 2])
-        if best is not None:  # a gutter wins over a paragraph break
-            break
-    if best is None:
-        return [items]
-    first, second = best[2], best[3]
-    if best[1] == 0 and _direction(items) == "R":  # columns of Hebrew or Arabic: right first
-        first, second = second, first
-    return _cut(first) + _cut(second)
+        if gaps:
+            widest = max(g for g, _i in gaps)
+            starts = [i for g, i in gaps if g >= widest - _TIE * height]
+            pieces = [spans[a:b] for a, b in pairwise([0, *starts, len(spans)])]
+            if axis == 0 and _direction(items) == "R":  # columns of Hebrew or Arabic: right first
+                pieces.reverse()
+            return [block for piece in pieces for block in _cut(piece)]
+    return [items]
 
 
 def _direction(items: Sequence[Word]) -> Direction:

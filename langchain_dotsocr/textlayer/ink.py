@@ -67,10 +67,13 @@ class Ink:
         extrema = cast(tuple[tuple[int, int], ...], crop.getextrema())
         if all(close(span, (f, f)) for span, f in zip(extrema, fill, strict=True)):
             return "the colour of the page under it"
+        # Every channel reaches the glyphs' colour somewhere: their colour shows (the usual
+        # case, told by the extrema alone).
+        if all(lo - HIDDEN_CONTRAST < f < hi + HIDDEN_CONTRAST
+               for (lo, hi), f in zip(extrema, fill, strict=True)):
+            return None
         # A glyph's core is its fill colour; anti-aliasing brings small text halfway at most.
         nearest = int(cast(int, _distance(crop, fill).getextrema()[0]))
-        if nearest < HIDDEN_CONTRAST:  # the glyphs' own colour shows: the usual case, cheap
-            return None
         ground = _commonest(crop)
         if 2 * nearest > max(abs(a - b) for a, b in zip(ground, fill, strict=True)):
             return "painted over"
