@@ -9,6 +9,7 @@ import pytest
 
 from langchain_dotsocr.textlayer import layer_from_dict, layer_to_dict, read_layer
 from langchain_dotsocr.textlayer.turns import displayed_box, upright_box
+from tests import textpdfs
 from tests.textpdfs import content_page, placed_page, turned_page
 
 WHOLE = (0.0, 0.0, 792.0, 792.0)
@@ -136,3 +137,9 @@ def test_a_drop_cap_starts_its_paragraph_and_leaves_the_lines_beside_it_alone() 
     # words, set the same way): the words, their order and nothing else are what is checked.
     rest = " ".join(lines)
     assert text in ("T" + rest, "T " + rest)
+
+
+def test_a_long_receipt_reads_every_line_in_order() -> None:
+    pdf = textpdfs.receipt(400)
+    (text,) = texts(pdf.pdf, [pdf.boxes[("Text", 0)]])
+    assert text == pdf.truth[("Text", 0)]
