@@ -9,7 +9,7 @@ from PIL import ImageChops
 
 from langchain_dotsocr import DotsOCRLoader
 from langchain_dotsocr.pages import Geometry, PdfPages
-from langchain_dotsocr.textlayer import read_layer
+from langchain_dotsocr.textlayer import layer_from_dict, layer_to_dict, read_layer
 from tests import textpdfs
 
 
@@ -46,6 +46,7 @@ def test_the_layer_knows_where_annotations_show_words_it_lacks() -> None:
     assert len(layer.painted) == 2
     for key, box in pdf.boxes.items():
         assert layer.lacks(box) == (key in pdf.extra["noted"]), key
+    assert layer_from_dict(layer_to_dict(layer)).painted == layer.painted  # as Ray rows carry it
 
 
 def test_elements_under_a_field_or_a_note_are_read_by_the_model(fast, fake) -> None:
