@@ -51,16 +51,7 @@ class PageCache:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
             return PageResult(
                 PageInfo(source=source, **data["info"]),
-                elements=[
-                    Element(
-                        e["category"],
-                        e["text"],
-                        tuple(e["bbox"]),
-                        e["extraction"],
-                        e.get("text_source", "model"),
-                    )
-                    for e in data["elements"]
-                ],
+                elements=[Element.from_dict(e) for e in data["elements"]],
                 text=data["text"],
                 extraction=data["extraction"],
                 problems=list(data["problems"]),

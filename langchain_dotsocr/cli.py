@@ -335,7 +335,9 @@ def run_parse(args: argparse.Namespace) -> int:
         else:
             _write_files(docs, Path(out), fmt)
         done = sum(r.pages_done for r in loader.reports.values())
-        _say(f"{done} page(s) of {len(loader.reports)} file(s) parsed")
+        noted = sum(len(r.problems) for r in loader.reports.values())
+        problems = f", {noted} problem(s) noted (-v logs them)" if noted else ""
+        _say(f"{done} page(s) of {len(loader.reports)} file(s) parsed{problems}")
         sent: Counter[str] = Counter()
         for r in loader.reports.values():
             sent.update(r.requests_by_server)

@@ -61,6 +61,27 @@ class Element:
     extraction: str = "layout"
     text_source: str = "model"
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Element:
+        """An element from its ``dataclasses.asdict`` form (a cache entry, a Ray row).
+
+        Args:
+            data: ``category``, ``text``, ``bbox`` (four numbers, page units) and
+                ``extraction``; ``text_source`` is ``"model"`` when absent (entries written
+                before it existed).
+
+        Returns:
+            The element, its box as a tuple.
+        """
+        x0, y0, x1, y1 = data["bbox"]
+        return cls(
+            data["category"],
+            data["text"],
+            (float(x0), float(y0), float(x1), float(y1)),
+            data["extraction"],
+            data.get("text_source", "model"),
+        )
+
 
 @dataclass
 class Decoded:

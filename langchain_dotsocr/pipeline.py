@@ -61,7 +61,10 @@ class SourceReport:
     ``pages_incomplete`` the pages that came out without a share that a request failed to read
     (a part, a band, a picture's text: each failure also went through ``on_error``).
     ``prompt_tokens`` and ``completion_tokens`` are what the server reported for the run's
-    requests.
+    requests. ``problems``: what went wrong on pages that came out, that no error tells (an
+    answer cut at the budget, cells dropped for an unusable box, a table's text left out),
+    as ``"page 3 of 10 (page=2): ..."`` in page order; a cached page's too (each is also
+    logged at INFO).
     """
 
     source: str
@@ -83,6 +86,7 @@ class SourceReport:
     #: Tries sent to each server (by URL), transport retries and failovers included.
     requests_by_server: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     def count(self, tally: Tally) -> None:
         """Add what a page's requests cost."""
@@ -407,6 +411,9 @@ class Run:
             source = "layer" if any(e.text_source == "layer" for e in item.elements) else "model"
             pages = report.pages_by_text_source
             pages[source] = pages.get(source, 0) + 1
+            for line in item.noted():  # told once, as the page leaves (cached or not)
+                report.problems.append(line)
+                logger.info("%s, %s", item.info.source, line)
             yield from slot.builder.page(item)
             for failure in item.failures:  # what the page lacks: the read part is out first
                 info = item.info

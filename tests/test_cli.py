@@ -151,6 +151,27 @@ def test_failed_pages_are_one_line_per_file(env, fake, tmp_path, capsys):
     assert {json.loads(r)["metadata"]["page"] for r in out.splitlines()} == {0}
 
 
+def test_the_summary_counts_the_problems_and_v_logs_them(env, fake, tmp_path, capsys):
+    fake.faults = FaultPlan(by_page={1: ["malformed_boxes"]})  # page 1 loses a cell's box
+    path = tmp_path / "f.pdf"
+    path.write_bytes(make_pdf([sample_page(0), sample_page(1)]))
+    loader = DotsOCRLoader(path)
+    loader.load()
+    problems = loader.reports[str(path)].problems
+    assert problems
+    fake.reset()
+    code, _, err = run(capsys, "parse", path, "-o", "-")
+    assert code == 0
+    assert f"2 page(s) of 1 file(s) parsed, {len(problems)} problem(s) noted (-v logs them)" in err
+    assert not any(p in err for p in problems)
+    fake.reset()
+    code, _, err = run(capsys, "-v", "parse", path, "-o", "-")
+    assert code == 0 and all(f"{path}, {p}\n" in err for p in problems)
+    fake.faults = FaultPlan()
+    code, _, err = run(capsys, "parse", path, "-o", "-")
+    assert code == 0 and "dotsocr: 2 page(s) of 1 file(s) parsed\n" in err
+
+
 def test_mark_writes_failures_into_markdown_and_layout(env, fake, tmp_path, capsys):
     fake.faults = FaultPlan(by_page={1: ["http_429"] * 20}, retry_after=0)
     folder = tmp_path / "in"

@@ -419,3 +419,52 @@ def test_the_text_layer_travels_with_its_page_and_ray_gives_the_loaders_document
     assert same(got["off"]) == same(want["off"])
     assert {d.metadata["text_source"] for d in got["off"]} == {"model"}
     assert {d.id for d in got["off"]}.isdisjoint(d.id for d in got["auto"])
+
+
+def test_a_pages_problems_travel_in_its_row_and_the_driver_logs_them(ray_session, caplog):
+    import asyncio
+    import logging
+
+    from langchain_dotsocr.identity import answer_key
+    from langchain_dotsocr.pipeline import geometry_for
+    from langchain_dotsocr.ray_data import PageReader
+    from langchain_dotsocr.ray_data.rows import page_result, result_json
+
+    data = make_pdf([sample_page(0)])
+    options = {"dpi": 72, "retry_backoff": 0.01}
+    fake = FakeVLLM(faults=FaultPlan(by_page={0: ["malformed_boxes"]}))  # a cell dropped
+    with serve(fake) as url:
+        settings = DotsOCRSettings(base_url=url, **options)
+        geometry = geometry_for(settings, fake.max_model_len)  # as the loader's, and its ids
+        answer = answer_key(settings, fake.model_id, geometry)
+        (page,) = render_pages({"bytes": data, "path": "f.pdf"}, settings, geometry, answer)
+        out = asyncio.run(PageReader(settings, geometry)(page))
+        fake.reset()  # the loader's page meets the same fault
+        loader = DotsOCRLoader(data, name="f.pdf", base_url=url, **options)
+        want = loader.load()
+    result = page_result(out)
+    assert result.noted() == loader.reports["f.pdf"].problems
+    assert any("unusable box" in p for p in result.problems)
+    again, sent = json.loads(result_json(result)), json.loads(out["result"])
+    for key in ("elements", "problems", "text", "extraction"):  # they come back whole
+        assert again[key] == sent[key]
+    with caplog.at_level(logging.INFO, logger="langchain_dotsocr"):
+        got = list(documents(ray.data.from_items([out]), **options))
+    assert [(d.page_content, d.metadata) for d in got] == [
+        (d.page_content, d.metadata) for d in want]
+    told = [r.getMessage() for r in caplog.records
+            if r.levelno == logging.INFO and r.name.startswith("langchain_dotsocr")]
+    assert told == [f"f.pdf, {line}" for line in result.noted()]
+
+
+def test_a_problem_quoting_a_secret_is_masked_in_its_row():
+    from langchain_dotsocr.pages import PageInfo
+    from langchain_dotsocr.ray_data.rows import result_json
+    from langchain_dotsocr.read import PageResult
+
+    secret = "sk-very-secret-key-123"
+    echoed = f"the page's reask reading was not read: HTTP 400: bad key {secret}"
+    result = PageResult(PageInfo("f.pdf", 0, 1, 612.0, 792.0, "pt", 1), problems=[echoed])
+    text = result_json(result, (secret,))
+    assert secret not in text
+    assert json.loads(text)["problems"] == [echoed.replace(secret, "**********")]

@@ -46,6 +46,8 @@ def _elements(
     for row in rows:
         if not row.get("error"):
             result = page_result(row)
+            for line in result.noted():  # as the loader tells them
+                logger.info("%s, %s", result.info.source, line)
             yield from builder.page(result)
             yield from _lost_shares(result, s, builder)
             continue

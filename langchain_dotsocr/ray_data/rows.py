@@ -157,9 +157,14 @@ def error_row(
 
 def _message(error: BaseException, secrets: tuple[str, ...] = ()) -> str:
     text = error.reason if isinstance(error, DotsOCRError) else str(error)
+    return _masked(text, secrets)[:2000]
+
+
+def _masked(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` without ``secrets`` and image data (a problem may quote a server's error)."""
     for secret in secrets:
         text = text.replace(secret, _MASK)
-    return _DATA_URL.sub("data:<image>", text)[:2000]
+    return _DATA_URL.sub("data:<image>", text)
 
 
 def prepared_page(row: dict[str, Any]) -> Prepared:
@@ -186,14 +191,14 @@ def page_info(row: dict[str, Any]) -> PageInfo:
 
 
 def result_json(result: PageResult, secrets: tuple[str, ...] = ()) -> str:
-    """A page's result as the JSON text of a result row's ``result`` (the shares of the page
-    that failed as their messages, without ``secrets``)."""
+    """A page's result as the JSON text of a result row's ``result`` (its problems, and the
+    shares of the page that failed as their messages, without ``secrets``)."""
     return json.dumps(
         {
             "elements": [asdict(e) for e in result.elements],
             "text": result.text,
             "extraction": result.extraction,
-            "problems": result.problems,
+            "problems": [_masked(p, secrets) for p in result.problems],
             "requests": result.tally.requests,
             "requests_by_server": result.tally.by_server,
             "figures": {str(i): asdict(f) for i, f in result.figures.items()},
@@ -209,16 +214,7 @@ def result_json(result: PageResult, secrets: tuple[str, ...] = ()) -> str:
 def page_result(row: dict[str, Any]) -> PageResult:
     data = json.loads(row["result"])
     result = PageResult(page_info(row))
-    result.elements = [
-        Element(
-            e["category"],
-            e["text"],
-            tuple(e["bbox"]),
-            e["extraction"],
-            e.get("text_source", "model"),
-        )
-        for e in data["elements"]
-    ]
+    result.elements = [Element.from_dict(e) for e in data["elements"]]
     result.text = data["text"]
     result.extraction = data["extraction"]
     result.problems = data["problems"]

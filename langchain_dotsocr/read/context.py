@@ -55,6 +55,8 @@ class PageContext:
         return self._answers
 
     def note(self, problem: str) -> None:
+        """Something went wrong on the page that costs no request's share of it (the run
+        reports and logs it; see :attr:`.page.PageResult.problems`)."""
         self.result.problems.append(problem)
 
     def points(self, box: Box) -> str:
@@ -65,10 +67,9 @@ class PageContext:
         return f"box {x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f} {info.unit}"
 
     def lost(self, what: str, error: DotsOCRError) -> None:
-        """A request for ``what`` failed and its share of the page is missing: noted, and
-        kept for the page's error policy (unless a later way of reading the page makes up
-        for it)."""
-        self.note(f"{what} failed: {error.reason}")
+        """A request for ``what`` failed and its share of the page is missing: kept for the
+        page's error policy, which tells the user (unless a later way of reading the page
+        makes up for it: then it is only a problem, see :meth:`.reader.Reader.read`)."""
         self.result.failures.append(type(error)(f"{what} was not read: {error.reason}"))
 
     async def pixels(self) -> Image.Image:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..crops import Figure
 from ..encode import EncodedImage, ImageFormat, encode_image
-from ..errors import DotsOCRError
+from ..errors import DotsOCRError, where
 from ..layout import Element
 from ..pages import PageImage, PageInfo
 from ..servers import Tally
@@ -55,6 +55,12 @@ class PageResult:
     ``retried`` (asked again), ``tiled`` (in parts), ``ocr`` (plain text, no boxes) or
     ``salvaged`` (no way of reading it came back complete: what came back is kept). Each
     element says how it was read itself.
+
+    ``problems``: what went wrong while reading the page that no error tells (an answer cut
+    at the budget, cells dropped for their box, a table's text left out, a request that
+    failed but was made up for), in the order it happened; the run reports and logs each
+    (:meth:`noted`). ``failures``: the shares of the page a request failed to read, each
+    told by the page's error policy instead.
     """
 
     info: PageInfo
@@ -67,6 +73,13 @@ class PageResult:
     tally: Tally = field(default_factory=Tally)
     # By element index: crops and descriptions (never cached: cut again from the page).
     figures: dict[int, Figure] = field(default_factory=dict)
+
+    def noted(self) -> list[str]:
+        """The page's problems named by their page as errors name it:
+        ``"page 3 of 10 (page=2): answer ended with finish_reason='length'"``."""
+        info = self.info
+        page = where(None, info.index, info.total)
+        return [f"{page}: {problem}" for problem in self.problems]
 
     @property
     def requests(self) -> int:

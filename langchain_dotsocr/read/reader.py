@@ -56,8 +56,8 @@ class Reader:
             state.done.append(step.name)
             if reading is not None and better(reading, state.best):
                 state.best = reading
-                if reading.complete:  # what failed before it was made up for; a share
-                    del ctx.result.failures[:before]  # this reading lacks was not
+                if reading.complete:
+                    _made_up(ctx.result, before, step.name)
         best = state.best
         if self.settings.ocr_pictures and best is not None and best.text is None:
             best = await read_picture_texts(ctx, best)
@@ -76,7 +76,8 @@ class Reader:
     def _finish(self, ctx: PageContext, best: Reading | None) -> PageResult:
         result = ctx.result
         if best is None or (not best.complete and not best.cells and not best.text):
-            raise PageError("no usable answer after every fallback: " + "; ".join(result.problems))
+            why = [*result.problems, *(f.reason for f in result.failures)]
+            raise PageError("no usable answer after every fallback: " + "; ".join(why))
         if best.text is not None:
             result.text = best.text
             result.extraction = best.extraction if best.complete else "salvaged"
@@ -87,6 +88,16 @@ class Reader:
         result.elements = elements_of(cells, ctx.page, self.settings)
         result.extraction = extraction_of(best)
         return result
+
+
+def _made_up(result: PageResult, before: int, step: str) -> None:
+    """The failures before ``before`` were made up for by ``step``'s complete reading: no
+    longer a share the page lacks (the error policy never sees them), only a problem. A
+    share this reading itself lacks stays a failure."""
+    result.problems += [
+        f"{f.reason} (made up for by the page's {step} reading)" for f in result.failures[:before]
+    ]
+    del result.failures[:before]
 
 
 def elements_of(cells: list[Cell], page: Prepared, settings: DotsOCRSettings) -> list[Element]:
