@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Protocol, TypeVar
 
-from .bidi import Direction, char_direction, direction, logical
+from .bidi import Direction, direction, has_rtl, read_order
 from .chars import SLANTED, Box, Char
 from .normalise import SOFT_HYPHEN, reader_char, squeeze
 from .turns import by_turn, displayed_box, upright_box
@@ -120,8 +120,7 @@ def _word(run: Sequence[Char], base: Direction) -> Word | None:
             glyphs[-1].append(c)
         else:
             glyphs.append([c])
-    ordered = logical(glyphs, [char_direction(g[0].text) for g in glyphs], base)
-    read = [c for g in ordered for c in g]
+    read = [c for g in read_order(glyphs, lambda g: g[0].text, base) for c in g]
     text = _plain(read)
     if not text:
         return None
@@ -210,7 +209,8 @@ def _words(chars: Sequence[Char]) -> list[Word]:
     order = {id(c): k for k, c in enumerate(chars)}
     for line in lines(chars):
         height = statistics.median(c.box[3] - c.box[1] for c in line)
-        base = direction("".join(c.text for c in line))
+        text = "".join(c.text for c in line)
+        base: Direction = direction(text) if has_rtl(text) else "L"
         word_gap = WORD_GAP * height + _spacing(line)
         runs: list[list[Char]] = [[]]
         previous: Char | None = None
