@@ -17,12 +17,35 @@ the text as written; tests check this against PDFium.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal, TypeVar
 
 Direction = Literal["R", "L", "N"]
 T = TypeVar("T")
+# The blocks of right-to-left scripts (Hebrew to Arabic Extended, their presentation forms,
+# and the historic ones of the supplementary planes): text without any reads as it sits.
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\U00010800-\U00010fff"
+                  "\U0001e800-\U0001efff]")
+
+
+def has_rtl(text: str) -> bool:
+    """Whether ``text`` holds a character of a right-to-left script (one regex scan)."""
+    return _RTL.search(text) is not None
+
+
+def read_order(items: Sequence[T], text_of: Callable[[T], str],
+               base: Direction | None = None) -> list[T]:
+    """``items`` (left to right on the page) in reading order: :func:`logical` with each
+    item's direction from its text and the line's from all of it (or ``base``); as they sit
+    in a left-to-right line without a right-to-left character, the usual case, without a
+    look at each."""
+    texts = [text_of(item) for item in items]
+    whole = "".join(texts)
+    if base != "R" and not has_rtl(whole):
+        return list(items)
+    return logical(items, [direction(t) for t in texts], base or direction(whole))
 
 
 def char_direction(ch: str) -> Direction:

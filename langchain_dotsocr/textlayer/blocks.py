@@ -22,7 +22,7 @@ import statistics
 from collections.abc import Sequence
 from itertools import pairwise
 
-from .bidi import Direction, direction, logical
+from .bidi import direction, has_rtl, read_order
 from .chars import SLANTED, Char
 from .lines import Word, displayed, found, groups, is_cjk, lines
 
@@ -51,20 +51,21 @@ def _cut(items: list[Word]) -> list[list[Word]]:
             widest = max(g for g, _i in gaps)
             starts = [i for g, i in gaps if g >= widest - _TIE * height]
             pieces = [spans[a:b] for a, b in pairwise([0, *starts, len(spans)])]
-            if axis == 0 and _direction(items) == "R":  # columns of Hebrew or Arabic: right first
+            if axis == 0 and _rtl(items):  # columns of Hebrew or Arabic: right first
                 pieces.reverse()
             return [block for piece in pieces for block in _cut(piece)]
     return [items]
 
 
-def _direction(items: Sequence[Word]) -> Direction:
-    return direction("".join(w.text for w in items))
+def _rtl(items: Sequence[Word]) -> bool:
+    text = "".join(w.text for w in items)
+    return has_rtl(text) and direction(text) == "R"
 
 
 def _line_words(block: list[Word]) -> list[list[Word]]:
     """A block's words as lines (by the rule that made them), top to bottom, each in reading
     order (:mod:`.bidi`)."""
-    return [logical(r, [direction(w.text) for w in r], _direction(r)) for r in lines(block)]
+    return [read_order(r, lambda w: w.text) for r in lines(block)]
 
 
 _EDGE_PUNCTUATION = ".,;:!?()[]{}\"'\u201c\u201d\u2018\u2019"

@@ -127,6 +127,7 @@ class _ObjectFacts:
     font: str
     order: int | None
     fill: tuple[int, int, int]
+    turn: int = 0  # of its first character: one text object is set along one baseline
 
 
 def _facts(textpage: Any, index: int, obj: Any, order: int | None) -> _ObjectFacts:
@@ -259,6 +260,7 @@ def read_chars(page: Any) -> PageText:
             fact = facts.get(key)
             if fact is None:
                 fact = facts[key] = _facts(tp, i, obj, order.get(key))
+                fact.turn = _turn(tp, i, frame)
             cx, cy = (rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2
             below = above = False
             for im in images:
@@ -280,7 +282,7 @@ def read_chars(page: Any) -> PageText:
                     below,
                     above,
                     space,
-                    _turn(tp, i, frame),
+                    fact.turn,
                 )
             )
             space = False

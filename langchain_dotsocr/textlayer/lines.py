@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Protocol, TypeVar
 
-from .bidi import Direction, char_direction, direction, logical
+from .bidi import Direction, direction, has_rtl, read_order
 from .chars import SLANTED, Box, Char
 from .normalise import SOFT_HYPHEN, reader_char, squeeze
 from .turns import by_turn, displayed_box, upright_box
@@ -98,10 +98,10 @@ def _rows(chars: Sequence[_B]) -> list[tuple[list[_B], float, float]]:
         cy = (ch.box[1] + ch.box[3]) / 2
         for k in range(len(rows) - 1, max(-1, len(rows) - 4), -1):
             members, top, bottom = rows[k]
+            if not top <= cy <= bottom:
+                continue
             shared = min(bottom, ch.box[3]) - max(top, ch.box[1])
-            if top <= cy <= bottom and shared >= SHARED_HEIGHT * min(
-                bottom - top, ch.box[3] - ch.box[1]
-            ):
+            if shared >= SHARED_HEIGHT * min(bottom - top, ch.box[3] - ch.box[1]):
                 members.append(ch)
                 rows[k] = (members, min(top, ch.box[1]), max(bottom, ch.box[3]))
                 break
@@ -112,6 +112,15 @@ def _rows(chars: Sequence[_B]) -> list[tuple[list[_B], float, float]]:
 
 def _word(run: Sequence[Char], base: Direction) -> Word | None:
     """The word of ``run`` (left to right on the page) in a line of direction ``base``."""
+    read = _read(run, base) if base == "R" or has_rtl("".join(c.text for c in run)) else run
+    text = _plain(read)
+    if not text:
+        return None
+    return Word(text, _union([c.box for c in run]), read[-1].text == SOFT_HYPHEN)
+
+
+def _read(run: Sequence[Char], base: Direction) -> list[Char]:
+    """A run holding right-to-left text in reading order (:mod:`.bidi`)."""
     # PDFium gives the letters of a ligature it expands (lam-alef, "fi") one box, in reading
     # order: they are one glyph on the page and keep that order.
     glyphs: list[list[Char]] = []
@@ -120,12 +129,7 @@ def _word(run: Sequence[Char], base: Direction) -> Word | None:
             glyphs[-1].append(c)
         else:
             glyphs.append([c])
-    ordered = logical(glyphs, [char_direction(g[0].text) for g in glyphs], base)
-    read = [c for g in ordered for c in g]
-    text = _plain(read)
-    if not text:
-        return None
-    return Word(text, _union([c.box for c in run]), read[-1].text == SOFT_HYPHEN)
+    return [c for g in read_order(glyphs, lambda g: g[0].text, base) for c in g]
 
 
 def _plain(chars: Sequence[Char]) -> str:
@@ -210,7 +214,8 @@ def _words(chars: Sequence[Char]) -> list[Word]:
     order = {id(c): k for k, c in enumerate(chars)}
     for line in lines(chars):
         height = statistics.median(c.box[3] - c.box[1] for c in line)
-        base = direction("".join(c.text for c in line))
+        text = "".join(c.text for c in line)
+        base: Direction = direction(text) if has_rtl(text) else "L"
         word_gap = WORD_GAP * height + _spacing(line)
         runs: list[list[Char]] = [[]]
         previous: Char | None = None

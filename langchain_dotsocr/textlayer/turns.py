@@ -39,14 +39,13 @@ def by_turn(chars: Sequence[Char], upright_as: int = 0) -> list[tuple[int, list[
     ``upright_as``: the turn to read upright characters in (1 for vertical writing, whose
     columns read as lines of text turned a quarter clockwise: top down, right to left)."""
     groups: dict[int, list[Char]] = {}
-    first: dict[int, tuple[float, float]] = {}
     for c in chars:
-        turn = c.turn or upright_as
-        groups.setdefault(turn, []).append(c)
-        top, left = first.get(turn, (c.box[1], c.box[0]))
-        first[turn] = (min(top, c.box[1]), min(left, c.box[0]))
+        groups.setdefault(c.turn or upright_as, []).append(c)
+    placed = list(groups.items())
+    if len(placed) > 1:
+        placed.sort(key=lambda kv: (min(c.box[1] for c in kv[1]), min(c.box[0] for c in kv[1])))
     return [
         (turn, [c._replace(box=upright_box(c.box, turn)) if turn in (1, 2, 3) else c
                 for c in group])
-        for turn, group in sorted(groups.items(), key=lambda kv: first[kv[0]])
+        for turn, group in placed
     ]
