@@ -48,20 +48,11 @@ def read_order(items: Sequence[T], text_of: Callable[[T], str],
     return logical(items, [direction(t) for t in texts], base or direction(whole))
 
 
-def char_direction(ch: str) -> Direction:
-    """``R`` for a right-to-left letter, ``L`` for a left-to-right one or a digit (numbers read
-    left to right in either script), ``N`` for the rest (punctuation, spaces, marks)."""
-    kind = unicodedata.bidirectional(ch)
-    if kind in ("R", "AL"):
-        return "R"
-    if kind in ("L", "EN", "AN"):
-        return "L"
-    return "N"
-
-
 def direction(text: str) -> Direction:
-    """The direction of ``text`` as a whole: that of most of its letters; without letters,
-    ``L`` when it has digits, else ``N``."""
+    """The direction of ``text`` as a whole: that of most of its letters (``R`` for Hebrew,
+    Arabic and the other right-to-left scripts, bidi classes R and AL); without letters, ``L``
+    when it has digits (numbers read left to right in either script), else ``N``
+    (punctuation, spaces, marks)."""
     right = left = digits = 0
     for ch in text:
         kind = unicodedata.bidirectional(ch)

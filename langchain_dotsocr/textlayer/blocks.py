@@ -31,6 +31,7 @@ PARAGRAPH_GAP = 0.7  # leading leaves ~0.1-0.2 between lines' boxes; a blank lin
 _HYPHENS = ("-", "\u2010")
 _TIE = 0.01  # of the line height: gaps this close to the widest are as wide
 
+
 def _cut(items: list[Word]) -> list[list[Word]]:
     """Blocks of words in reading order, by the recursive cut of the module's step 1. Gaps as
     wide as the widest (within :data:`_TIE`) are cut at once: a receipt's thousand equal line
