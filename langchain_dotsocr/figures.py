@@ -24,7 +24,7 @@ from .cache import PageCache
 from .crops import MIME_TYPE, Crop, Figure, crop_region, png_bytes
 from .describe import PictureDescriber
 from .documents.captions import link_captions
-from .errors import DotsOCRError
+from .errors import DotsOCRError, where
 from .imagefiles import crop_file_name
 from .layout import Box
 from .read import PageResult
@@ -134,8 +134,7 @@ class Figures:
             await offload(write_atomically, path, crop.png)
         except OSError as exc:
             logger.warning(
-                "%s, page %d (page=%d): crop not written to %s (%s)",
-                crop.source, crop.page + 1, crop.page, path, exc,
+                "%s: crop not written to %s (%s)", where(crop.source, crop.page), path, exc
             )
             return Figure()
         return Figure(image_path=os.fspath(path), image_mime_type=MIME_TYPE)

@@ -30,6 +30,7 @@ from .documents import DocumentBuilder
 from .errors import (
     ContextLengthError,
     DotsOCRError,
+    where,
 )
 from .figures import Figures
 from .identity import SourceId, answer_key, content_hash
@@ -327,8 +328,8 @@ class Run:
         page = document.render(index, geometry, layer=self.settings.text_layer == "auto")
         if page.layer_problem:  # nothing is lost: the model reads the page as with "off"
             logger.warning(
-                "%s, page %d: its text layer cannot be read (%s); the model reads every word",
-                page.info.source, index, page.layer_problem,
+                "%s: its text layer cannot be read (%s); the model reads every word",
+                where(page.info.source, index, page.info.total), page.layer_problem,
             )
         if page.whole:  # a long page is kept at full resolution: nothing is downscaled
             self._warn_downscaled(page.info, geometry)
@@ -389,9 +390,8 @@ class Run:
         try:
             self.cache.put(key, result)
         except OSError as exc:
-            logger.warning(
-                "%s, page %d: not cached (%s)", result.info.source, result.info.index, exc
-            )
+            info = result.info
+            logger.warning("%s: not cached (%s)", where(info.source, info.index, info.total), exc)
 
     def _emit(self, item: _Item, slot: _Slot) -> Iterator[Document]:
         report = slot.report

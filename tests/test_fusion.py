@@ -201,8 +201,8 @@ def test_a_layer_that_cannot_be_read_costs_the_layer_not_the_page(fast, fake, mo
     assert modes(fake) == [LAYOUT_ALL]
     assert loader.reports[NAME].pages_by_text_source == {"model": 1}
     warned = [r.getMessage() for r in caplog.records if "text layer" in r.getMessage()]
-    assert warned == [f"{NAME}, page 0: its text layer cannot be read (Failed to load text "
-                      "page); the model reads every word"]
+    assert warned == [f"{NAME}, page 1 of 1 (page=0): its text layer cannot be read (Failed to "
+                      "load text page); the model reads every word"]
 
 
 def test_a_born_digital_report_costs_a_short_answer_a_page_and_one_per_table_and_formula(
